@@ -1,0 +1,1 @@
+"""Django-free helpers: ID numbers, masking, phones, pinyin, crypto, dates."""

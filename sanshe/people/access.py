@@ -1,0 +1,42 @@
+"""Checked access to person files. Every read of people's data goes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from sanshe.accounts.access import capability_scope, community_ids_in_scope
+from sanshe.accounts.models import Capability
+from sanshe.people.models import Person
+
+NOT_FOUND = "没有找到该档案"
+
+
+def visible_people(user: Any, capability: Capability = Capability.VIEW_PEOPLE) -> QuerySet[Person]:
+    """People whose residence lies in a region where the user holds the capability."""
+    return Person.objects.filter(residence_region_id__in=community_ids_in_scope(user, capability))
+
+
+def access_person(user: Any, person_id: Any, *, for_write: bool = False) -> Person:
+    """Fetch a file the user may see (and, with for_write, change); missing and not yours both 404."""
+    try:
+        pk = int(person_id)
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND) from None
+    person = visible_people(user).select_related("residence_region", "registered_region").filter(pk=pk).first()
+    if person is None:
+        raise Http404(NOT_FOUND)
+    if for_write and not can_edit_person(user, person):
+        raise PermissionDenied("您没有修改该档案的权限")
+    return person
+
+
+def can_edit_person(user: Any, person: Person) -> bool:
+    return capability_scope(user, Capability.EDIT_PEOPLE).covers(person.residence_region.code)
+
+
+def can_reveal_id(user: Any, person: Person) -> bool:
+    return capability_scope(user, Capability.REVEAL_ID).covers(person.residence_region.code)

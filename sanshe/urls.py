@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from sanshe.api import api
+from sanshe.home import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("sanshe.accounts.urls")),
+    path("people/", include("sanshe.people.urls")),
+    path("api/v1/", api.urls),
+]
