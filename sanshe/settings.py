@@ -155,7 +155,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = 60 * 1024 * 1024
-EXPORT_MAX_ROWS = int(os.environ.get("SANSHE_EXPORT_MAX_ROWS", "50000"))
+EXPORT_MAX_ROWS = int(os.environ.get("SANSHE_EXPORT_MAX_ROWS", "100000"))
+# Exports with full names and ID numbers are capped lower: big lists leave the building masked.
+EXPORT_FULL_MAX_ROWS = int(os.environ.get("SANSHE_EXPORT_FULL_MAX_ROWS", "5000"))
 
 TASKS = {
     "default": {

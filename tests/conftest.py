@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from tests.factories import District, Personas, build_district, build_personas
@@ -13,3 +16,9 @@ def district(db: None) -> District:
 @pytest.fixture
 def personas(district: District) -> Personas:
     return build_personas(district)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Path) -> None:
+    """Uploads (attachments, rosters) go to a per-test directory, never into var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"

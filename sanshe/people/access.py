@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from sanshe.accounts.access import capability_scope, community_ids_in_scope
+from sanshe.accounts.access import capability_scope, community_ids_in_scope, has_capability
 from sanshe.accounts.models import Capability
-from sanshe.people.models import Person
+from sanshe.people.models import ImportJob, Person
 
 NOT_FOUND = "没有找到该档案"
+IMPORT_NOT_FOUND = "没有找到该导入记录"
 
 
 def visible_people(user: Any, capability: Capability = Capability.VIEW_PEOPLE) -> QuerySet[Person]:
@@ -40,3 +41,21 @@ def can_edit_person(user: Any, person: Person) -> bool:
 
 def can_reveal_id(user: Any, person: Person) -> bool:
     return capability_scope(user, Capability.REVEAL_ID).covers(person.residence_region.code)
+
+
+def visible_import_jobs(user: Any) -> QuerySet[ImportJob]:
+    """A roster import is seen only by the user who uploaded it (it holds their spreadsheet)."""
+    if not has_capability(user, Capability.IMPORT_PEOPLE):
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(created_by=user)
+
+
+def access_import_job(user: Any, job_id: Any) -> ImportJob:
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        raise Http404(IMPORT_NOT_FOUND) from None
+    job = visible_import_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404(IMPORT_NOT_FOUND)
+    return job

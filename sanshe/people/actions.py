@@ -4,6 +4,7 @@ ID reveals and views (which write an audit record)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -95,13 +96,18 @@ def validate_person_values(
     return values
 
 
+@functools.cache
+def _choice_labels() -> dict[str, dict[Any, str]]:
+    return {f.name: {k: str(v) for k, v in f.flatchoices} for f in Person._meta.fields if f.choices}
+
+
 def _display(person: Person, field: str) -> Any:
     value = getattr(person, field)
     if field in ("residence_region", "registered_region"):
         return value.name if value else ""
-    display = getattr(person, f"get_{field}_display", None)
-    if display is not None:
-        return display() if value not in (None, "") else ""
+    labels = _choice_labels().get(field)
+    if labels is not None:
+        return labels.get(value, str(value)) if value not in (None, "") else ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, (dt.date,)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
@@ -57,6 +58,9 @@ def person_list(request: AuthedRequest) -> HttpResponse:
         "form": form, "people": people, "count": count, "count_more": more, "page": page,
         "has_next": has_next, "query": query.urlencode(), "can_export": has_capability(request.user, Capability.EXPORT_PEOPLE),
         "can_create": has_capability(request.user, Capability.EDIT_PEOPLE),
+        "can_export_full": has_capability(request.user, Capability.EXPORT_PEOPLE)
+        and has_capability(request.user, Capability.REVEAL_ID),
+        "full_export_limit": settings.EXPORT_FULL_MAX_ROWS,
     }
     if request.htmx:
         return render(request, "people/_results.html", context)
