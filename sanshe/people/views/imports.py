@@ -56,7 +56,8 @@ def import_list(request: AuthedRequest) -> HttpResponse:
             else:
                 return redirect("people:import_detail", job_id=job.pk)
     jobs = visible_import_jobs(request.user)[:20]
-    return render(request, "people/imports/list.html", {"form": form, "jobs": jobs, "columns": importer.COLUMNS})
+    required = "、".join(c.header for c in importer.COLUMNS if c.required)
+    return render(request, "people/imports/list.html", {"form": form, "jobs": jobs, "required_columns": required})
 
 
 def import_template(request: AuthedRequest) -> HttpResponse:
@@ -71,7 +72,7 @@ def _detail_context(request: AuthedRequest, job_id: int) -> dict[str, object]:
         "running": job.status in RUNNING,
         "errors": job.row_errors.all()[:ERRORS_SHOWN] if job.error_rows or job.status == ImportStatus.DONE else [],
         "errors_shown": ERRORS_SHOWN,
-        "confirm_form": ConfirmForm(initial={"valid_rows_only": bool(job.error_rows)}),
+        "confirm_form": ConfirmForm(),
         "new_rows": max(0, job.valid_rows - job.updated_count),
     }
 
@@ -104,7 +105,7 @@ def import_confirm(request: AuthedRequest, job_id: int) -> HttpResponse:
             form.is_valid()
             importer.confirm_import(request.user, job,
                                     valid_rows_only=bool(form.cleaned_data.get("valid_rows_only")))
-            messages.success(request, "已开始导入，完成后本页自动刷新")
+            messages.success(request, "已提交导入；导入在后台进行，可以离开本页，稍后回来查看结果")
     except UserError as exc:
         messages.error(request, exc.message)
     return redirect("people:import_detail", job_id=job.pk)
