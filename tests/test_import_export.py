@@ -322,3 +322,18 @@ def test_export_over_the_cap_is_refused_with_advice(
     response = officer.get("/people/export.xlsx", follow=True)
     assert "缩小筛选范围" in response.content.decode()
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT_PEOPLE).exists()
+
+
+def test_the_import_command_checks_then_imports(district: District, personas: Personas, tmp_path: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(roster([good_row(1), BAD_ROWS[1][0]]).read())
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="--valid-rows-only"):
+        call_command("import_roster", str(path), user="district", stdout=out)
+    assert Person.objects.count() == 0
+    call_command("import_roster", str(path), user="district", valid_rows_only=True, stdout=out)
+    assert "新建 1 份档案" in out.getvalue()
+    with pytest.raises(CommandError, match="没有导入名单的权限"):
+        call_command("import_roster", str(path), user="worker", stdout=out)
