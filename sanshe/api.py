@@ -46,7 +46,11 @@ def on_user_error(request: HttpRequest, exc: UserError) -> HttpResponse:
 def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "form")]
+        loc = [str(p) for p in err.get("loc", [])]
+        while loc and loc[0] in ("body", "query", "path", "payload", "form"):
+            loc.pop(0)
+        if len(loc) > 1 and loc[0] == "file":  # multipart files: ("file", <field name>)
+            loc.pop(0)
         field = ".".join(loc) or "请求"
         errors.setdefault(field, []).append(_translate(err))
     first_field, messages = next(iter(errors.items()))

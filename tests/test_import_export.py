@@ -337,3 +337,51 @@ def test_the_import_command_checks_then_imports(district: District, personas: Pe
     assert "新建 1 份档案" in out.getvalue()
     with pytest.raises(CommandError, match="没有导入名单的权限"):
         call_command("import_roster", str(path), user="worker", stdout=out)
+
+
+# --- the same through the API ------------------------------------------------------------------
+
+
+def api_client(username: str) -> tuple[Client, dict[str, str]]:
+    import json
+
+    from tests.factories import PASSWORD
+
+    client = Client()
+    token = client.post("/api/v1/auth/token", json.dumps({"username": username, "password": PASSWORD}),
+                        content_type="application/json").json()["token"]
+    return client, {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def test_import_and_export_through_the_api(personas: Personas, district: District) -> None:
+    client, auth = api_client("district")
+    assert client.get("/api/v1/people/imports/template.xlsx", **auth).status_code == 200  # type: ignore[arg-type]
+    response = client.post("/api/v1/people/imports", {"file": roster([good_row(1), BAD_ROWS[1][0]])},
+                           **auth)  # type: ignore[arg-type]
+    assert response.status_code == 201, response.content
+    job = response.json()
+    assert (job["status"], job["valid_rows"], job["error_rows"]) == ("validated", 1, 1)
+    assert job["errors"][0]["row_number"] == 3
+    refused = client.post(f"/api/v1/people/imports/{job['id']}/confirm", "{}", content_type="application/json",
+                          **auth)  # type: ignore[arg-type]
+    assert refused.status_code == 400
+    assert "仅导入有效行" in refused.json()["detail"]
+    assert Person.objects.count() == 0
+    done = client.post(f"/api/v1/people/imports/{job['id']}/confirm", '{"valid_rows_only": true}',
+                       content_type="application/json", **auth)  # type: ignore[arg-type]
+    assert done.json()["status"] == "done"
+    assert done.json()["created_count"] == 1
+
+    masked = client.get("/api/v1/people/export.xlsx", {"economic_status": "dibao"}, **auth)  # type: ignore[arg-type]
+    wb = load_workbook(io.BytesIO(b"".join(masked.streaming_content)))  # type: ignore[attr-defined]
+    assert list(wb["人员名单"].values)[1][1] == "陈*英"
+    no_reason = client.post("/api/v1/people/export.xlsx", '{"reason": ""}', content_type="application/json",
+                            **auth)  # type: ignore[arg-type]
+    assert no_reason.status_code == 400
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT_PEOPLE).count() == 1
+
+    other, other_auth = api_client("street")
+    assert other.get(f"/api/v1/people/imports/{job['id']}", **other_auth).status_code == 404  # type: ignore[arg-type]
+    worker, worker_auth = api_client("worker")
+    assert worker.post("/api/v1/people/imports", {"file": roster([good_row(2)])},
+                       **worker_auth).status_code == 403  # type: ignore[arg-type]

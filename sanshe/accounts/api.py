@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from sanshe.accounts import actions
@@ -55,11 +56,13 @@ class TokenOut(Schema):
 
 @router.post("/auth/token", auth=None, response=TokenOut, summary="以用户名（或手机号）和密码获取令牌")
 def create_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
-    user = actions.sign_in(request, login=payload.username, password=payload.password)
+    try:
+        user = actions.sign_in(request, login=payload.username, password=payload.password)
+    except UserError as exc:
+        raise HttpError(401, exc.message) from None
     if user.totp_enabled and not actions.verify_totp(user, payload.totp_code):
-        raise UserError("该账号已启用两步验证，请提供正确的 totp_code", field="totp_code")
+        raise HttpError(401, "该账号已启用两步验证，请提供正确的 totp_code")
     key, token = actions.issue_api_token(user, request=request)
-    from sanshe.core.audit import record_event
 
     record_event(user, AuditAction.LOGIN, request=request, subject=user.username)
     return {"token": key, "expires_at": token.expires_at.isoformat()}
@@ -95,7 +98,7 @@ def save_region(request: HttpRequest, payload: RegionIn) -> Any:
     if not capability_scope(request.user, Capability.MANAGE_REGIONS).covers(code):
         raise UserError("该区划不在您的管辖范围内", field="code")
     region, _ = actions.save_region(code=code, name=payload.name, code_year=payload.code_year, acting_user=request.user)
-    return 201, region
+    return Status(201, region)
 
 
 class OrganizationOut(Schema):
@@ -128,7 +131,7 @@ def create_organization(request: HttpRequest, payload: OrganizationIn) -> Any:
         name=payload.name, kind=payload.kind, region=region, acting_user=request.user,
         contact_phone=payload.contact_phone, address=payload.address,
     )
-    return 201, org
+    return Status(201, org)
 
 
 class MembershipOut(Schema):
@@ -185,7 +188,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Any:
             mobile=payload.mobile, acting_user=request.user,
         )
         actions.add_membership(user, organization=org, role=payload.role, acting_user=request.user)
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/me", response=UserOut, summary="当前账号")

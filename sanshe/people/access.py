@@ -10,10 +10,13 @@ from django.http import Http404
 
 from sanshe.accounts.access import capability_scope, community_ids_in_scope, has_capability
 from sanshe.accounts.models import Capability
-from sanshe.people.models import ImportJob, Person
+from sanshe.people.codes import AttachmentKind
+from sanshe.people.models import Attachment, ImportJob, Person
 
 NOT_FOUND = "没有找到该档案"
 IMPORT_NOT_FOUND = "没有找到该导入记录"
+# Copies of documents that carry the full ID number: shown only to roles that may reveal it.
+ID_BEARING_ATTACHMENTS = frozenset({AttachmentKind.ID_COPY, AttachmentKind.HOUSEHOLD_REGISTER})
 
 
 def visible_people(user: Any, capability: Capability = Capability.VIEW_PEOPLE) -> QuerySet[Person]:
@@ -59,3 +62,17 @@ def access_import_job(user: Any, job_id: Any) -> ImportJob:
     if job is None:
         raise Http404(IMPORT_NOT_FOUND)
     return job
+
+
+def access_attachment(user: Any, person: Person, attachment_id: Any) -> Attachment:
+    """An attachment of a file the user may see; ID copies need the right to reveal ID numbers."""
+    try:
+        pk = int(attachment_id)
+    except (TypeError, ValueError):
+        raise Http404("没有找到该附件") from None
+    attachment = person.attachments.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404("没有找到该附件")
+    if attachment.kind in ID_BEARING_ATTACHMENTS and not can_reveal_id(user, person):
+        raise PermissionDenied("该附件含完整身份证号，您的角色不能查看")
+    return attachment

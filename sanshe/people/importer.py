@@ -512,8 +512,8 @@ class RowChecker:
             merged.update(values)
             values = merged
         for name, messages in check_person(values, today=self.today).items():
-            column = next((c for c in COLUMNS if c.field == name), None)
-            header = column.header if column else name
+            owner = next((c for c in COLUMNS if c.field == name), None)
+            header = owner.header if owner else name
             if any(e[0] == header for e in result.errors):
                 continue  # the cell is already reported; one message per cell is clearer
             shown = values.get(name)

@@ -1,23 +1,25 @@
-"""API: roster import jobs (upload, validation result, confirm, cancel, error report) and the
-import template. Same rules and audit as the web pages (people.importer)."""
+"""API: roster import jobs (upload, validation result, confirm, cancel, error report), the
+import template and list export. Same rules and audit as the web pages (people.importer,
+people.exporter)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from ninja import File, Router, Schema
+from django.http import FileResponse, HttpRequest, HttpResponse
+from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from sanshe.accounts.api import require
 from sanshe.accounts.models import Capability
-from sanshe.core.downloads import xlsx_response
-from sanshe.people import importer
+from sanshe.core.downloads import XLSX, xlsx_response
+from sanshe.people import exporter, importer
 from sanshe.people.access import access_import_job, visible_import_jobs
+from sanshe.people.api.files import PersonFilterQuery, filter_from_query
 from sanshe.people.models import ImportJob
 
-router = Router(tags=["名单导入"])
+router = Router(tags=["名单导入与导出"])
 ERRORS_RETURNED = 200
 
 
@@ -108,3 +110,23 @@ def errors(request: HttpRequest, job_id: int) -> HttpResponse:
     require(request, Capability.IMPORT_PEOPLE)
     job = access_import_job(request.user, job_id)
     return xlsx_response(importer.error_report(job), f"导入错误清单-{job.pk}.xlsx")
+
+
+class FullExportIn(Schema):
+    reason: str
+
+
+@router.get("/people/export.xlsx", summary="按筛选条件导出名单（脱敏，.xlsx，记入审计日志）")
+def export_masked(request: HttpRequest, filters: Query[PersonFilterQuery]) -> FileResponse:
+    require(request, Capability.EXPORT_PEOPLE)
+    handle, _rows = exporter.export_people(request.user, filter_from_query(request, filters), request=request)
+    return FileResponse(handle, as_attachment=True, filename="人员名单（脱敏）.xlsx", content_type=XLSX)
+
+
+@router.post("/people/export.xlsx",
+             summary="导出完整信息（含完整姓名、身份证号和电话；须有查看身份证号权限并填写事由，有人数上限）")
+def export_full(request: HttpRequest, filters: Query[PersonFilterQuery], payload: FullExportIn) -> FileResponse:
+    require(request, Capability.EXPORT_PEOPLE)
+    handle, _rows = exporter.export_people(request.user, filter_from_query(request, filters), full=True,
+                                           reason=payload.reason, request=request)
+    return FileResponse(handle, as_attachment=True, filename="人员名单（完整信息）.xlsx", content_type=XLSX)

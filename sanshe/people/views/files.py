@@ -19,7 +19,7 @@ from sanshe.accounts.models import Capability
 from sanshe.core.errors import UserError, ValidationFailed
 from sanshe.lib.masking import mask_phone
 from sanshe.people import actions
-from sanshe.people.access import access_person, can_edit_person, can_reveal_id, visible_people
+from sanshe.people.access import access_attachment, access_person, can_edit_person, can_reveal_id, visible_people
 from sanshe.people.forms import AttachmentForm, ContactForm, PersonFilterForm, PersonForm, RevealForm, StatusForm
 from sanshe.people.models import Person
 from sanshe.people.queries import bounded_count, filter_people
@@ -201,7 +201,7 @@ def attachment_add(request: AuthedRequest, person_id: int) -> HttpResponse:
 
 def attachment_download(request: AuthedRequest, person_id: int, attachment_id: int) -> FileResponse:
     person = access_person(request.user, person_id)
-    attachment = get_object_or_404(person.attachments, pk=attachment_id)
+    attachment = access_attachment(request.user, person, attachment_id)
     actions.record_attachment_view(attachment, acting_user=request.user, request=request)
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
                             as_attachment=False, filename=attachment.original_name)
