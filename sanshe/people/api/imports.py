@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from sanshe.accounts.api import require
@@ -73,9 +73,9 @@ def template(request: HttpRequest) -> HttpResponse:
 
 
 @router.post("/people/imports", response={201: ImportJobOut}, summary="上传名单并开始后台校验（不写入档案）")
-def upload(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, dict[str, Any]]:
+def upload(request: HttpRequest, file: File[UploadedFile]) -> Status:
     job = importer.start_import(request.user, file)
-    return 201, _out(job, with_errors=True)
+    return Status(201, _out(job, with_errors=True))
 
 
 @router.get("/people/imports", response=list[ImportJobOut], summary="我的名单导入记录（最近 50 条）")
