@@ -26,6 +26,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/python -m sanshe genkeys
 	SANSHE_DEMO=1 $(BIN)/python manage.py migrate --noinput
+	SANSHE_DEMO=1 $(BIN)/python manage.py collectstatic --noinput -v0
 	SANSHE_DEMO=1 $(BIN)/python manage.py generate_demo --people $(DEMO_PEOPLE) --if-empty
 	@$(MAKE) --no-print-directory serve
 
