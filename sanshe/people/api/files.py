@@ -22,6 +22,7 @@ from ninja.errors import HttpError
 from sanshe.accounts.actions import parse_region_code
 from sanshe.accounts.api import require
 from sanshe.accounts.models import Capability, Region
+from sanshe.core.downloads import private_file_response
 from sanshe.core.errors import UserError, ValidationFailed
 from sanshe.lib.masking import mask_phone
 from sanshe.people import actions
@@ -649,10 +650,8 @@ def download_attachment(request: HttpRequest, person_id: int, attachment_id: int
     person = access_person(request.user, person_id)
     attachment = access_attachment(request.user, person, attachment_id)
     actions.record_attachment_view(attachment, acting_user=request.user, request=request)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=False, filename=attachment.original_name)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(attachment.file, content_type=attachment.content_type,
+                                 filename=attachment.original_name)
 
 
 @router.post("/people/{person_id}/attachments", response={201: AttachmentOut},

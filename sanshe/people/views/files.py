@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from sanshe.accounts.access import has_capability
 from sanshe.accounts.http import AuthedRequest
 from sanshe.accounts.models import Capability
+from sanshe.core.downloads import private_file_response
 from sanshe.core.errors import UserError, ValidationFailed
 from sanshe.lib.masking import mask_phone
 from sanshe.people import actions
@@ -203,7 +204,5 @@ def attachment_download(request: AuthedRequest, person_id: int, attachment_id: i
     person = access_person(request.user, person_id)
     attachment = access_attachment(request.user, person, attachment_id)
     actions.record_attachment_view(attachment, acting_user=request.user, request=request)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=False, filename=attachment.original_name)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(attachment.file, content_type=attachment.content_type,
+                                 filename=attachment.original_name)
