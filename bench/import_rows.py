@@ -37,7 +37,8 @@ def write_roster(path: Path, rows: int, seed: int, *, update_share: float = 0.1)
     for i in range(rows):
         if i < len(existing) and existing[i][0]:
             number = id_cipher().decrypt(existing[i][0])
-            ws.append([existing[i][1], number, "", "", "", "", "", "低保", "", ""])
+            # An update from another department's list: a new phone number and living arrangement.
+            ws.append([existing[i][1], number, "", "", f"13{rng.randint(0, 999999999):09d}", "", "", "", "独居", ""])
             updates += 1
             continue
         while True:

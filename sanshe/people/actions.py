@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -122,8 +123,8 @@ def diff_person(before: dict[str, Any], person: Person) -> dict[str, list[Any]]:
     return {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
 
 
-def snapshot(person: Person) -> dict[str, Any]:
-    data = {field: _display(person, field) for field in PERSON_FIELDS}
+def snapshot(person: Person, fields: Iterable[str] = PERSON_FIELDS) -> dict[str, Any]:
+    data = {field: _display(person, field) for field in fields if field in PERSON_FIELDS}
     data["id_number"] = person.id_number_masked
     return data
 

@@ -37,7 +37,7 @@ from python_calamine import CalamineWorkbook
 from sanshe.accounts.access import capability_scope, has_capability
 from sanshe.accounts.models import Capability, Region, RegionLevel
 from sanshe.core.audit import record_event
-from sanshe.core.bulk import bulk_insert
+from sanshe.core.bulk import bulk_insert, bulk_update_rows
 from sanshe.core.crypto import id_blind_index
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction, Channel
@@ -666,10 +666,11 @@ def _write_batch(results: list[RowResult], job: ImportJob) -> tuple[int, int]:
     ids = dict(Person.objects.filter(file_number__in=[p.file_number for p in people]).values_list("file_number", "id"))
     for person in people:
         person.pk = ids[person.file_number]
+    # A new file's history lists what the row filled in (the rest are the model's defaults).
     changes = [
         PersonChange(person=person, actor=user, actor_name=user.display_name, kind=ChangeKind.IMPORT, reason=reason,
-                     changes={k: ["", v] for k, v in snapshot(person).items() if v not in ("", [], "否")})
-        for person in people
+                     changes={k: ["", v] for k, v in snapshot(person, result.values).items() if v not in ("", [])})
+        for person, result in zip(people, new, strict=True)
     ]
 
     now = timezone.now()
@@ -691,7 +692,7 @@ def _write_batch(results: list[RowResult], job: ImportJob) -> tuple[int, int]:
         changes.append(PersonChange(person=person, actor=user, actor_name=user.display_name, kind=ChangeKind.IMPORT,
                                     reason=reason, changes=diff))
     if changed:
-        Person.objects.bulk_update(changed, sorted(changed_fields | {"version", "name_initials", "updated_at"}))
+        bulk_update_rows(Person, changed, sorted(changed_fields | {"version", "name_initials", "updated_at"}))
     bulk_insert(PersonChange, changes)
     return len(people), len(changed)
 

@@ -20,7 +20,7 @@ from sanshe.lib.phone import PhoneError, normalize_phone
 from sanshe.people.models import SPECIAL_GROUP_FIELDS, Person
 
 # Bounded counting: an exact count of a district's million rows costs more than the page.
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1_000
 
 
 @dataclass
