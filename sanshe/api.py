@@ -12,6 +12,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from sanshe.accounts.api import BearerAuth
 from sanshe.accounts.api import router as accounts_router
+from sanshe.assessments.api import router as assessments_router
+from sanshe.assessments.api_workflow import router as assessment_workflow_router
 from sanshe.core.errors import UserError, ValidationFailed
 from sanshe.people.api import router as people_router
 
@@ -26,6 +28,8 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", people_router)
+api.add_router("/", assessments_router)
+api.add_router("/", assessment_workflow_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:

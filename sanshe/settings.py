@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "sanshe.core",
     "sanshe.accounts",
     "sanshe.people",
+    "sanshe.assessments",
     "sanshe.demo",
 ]
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("sanshe.accounts.urls")),
     path("people/", include("sanshe.people.urls")),
+    path("assessments/", include("sanshe.assessments.urls")),
     path("api/v1/", api.urls),
 ]

@@ -83,14 +83,16 @@ def test_it_creates_organisations_of_every_kind(demo: Path) -> None:
 
 def test_it_creates_one_account_per_role_and_writes_the_passwords_to_var(demo: Path) -> None:
     accounts = accounts_in(demo)
-    assert set(accounts) == set(Role.values)
-    for role, entry in accounts.items():
+    # Every role, plus a second assessor: assessments are done by two assessors on site.
+    assert set(accounts) == {*Role.values, "assessor_2"}
+    for key, entry in accounts.items():
+        role = "assessor" if key == "assessor_2" else key
         user = User.objects.get(username=entry["username"])
         assert user.check_password(entry["password"])
         assert len(entry["password"]) >= 12
         assert entry["role_label"] == Role(role).label
         assert Membership.objects.filter(user=user, role=role, organization__name=entry["organization"]).exists()
-    assert User.objects.count() == len(Role.values)
+    assert User.objects.count() == len(accounts)
     assert (demo / "demo-accounts.json").stat().st_mode & 0o077 == 0
 
 
@@ -189,7 +191,7 @@ def test_reset_starts_again_with_new_passwords(demo: Path) -> None:
     run(people=50, force=True, reset=True)
     after = accounts_in(demo)
     assert Person.objects.count() == 50
-    assert User.objects.count() == len(Role.values)
+    assert User.objects.count() == len(Role.values) + 1  # the second assessor
     assert all(before[role]["password"] != after[role]["password"] for role in Role.values)
 
 
@@ -222,10 +224,10 @@ def test_demo_accounts_lists_every_role_with_its_password(demo: Path) -> None:
     out = io.StringIO()
     call_command("demo_accounts", stdout=out)
     text = out.getvalue()
-    for role, entry in accounts_in(demo).items():
+    for _role, entry in accounts_in(demo).items():
         assert entry["username"] in text
         assert entry["password"] in text
-        assert Role(role).label in text
+        assert entry["role_label"] in text
 
 
 def test_demo_accounts_explains_when_nothing_was_generated(var_dir: Path) -> None:
@@ -261,3 +263,18 @@ def test_reset_is_refused_outside_demo_mode_even_with_force(demo: Path, settings
     with pytest.raises(CommandError, match="演示模式"):
         run(people=10, force=True, reset=True)
     assert Person.objects.count() == people
+
+
+def test_most_people_are_assessed_with_a_spread_of_levels_and_some_overdue(demo: Path) -> None:
+    from sanshe.assessments.models import Assessment, AssessmentStatus, CapabilityRecord
+
+    active = Person.objects.filter(status=PersonStatus.ACTIVE).count()
+    records = CapabilityRecord.objects.count()
+    assert 0.6 * active < records <= active
+    levels = set(CapabilityRecord.objects.values_list("level", flat=True))
+    assert {0, 1, 2} <= levels
+    assert CapabilityRecord.objects.filter(valid_until__lt=timezone.localdate()).exists()  # overdue
+    published = Assessment.objects.filter(status=AssessmentStatus.PUBLISHED).first()
+    assert published is not None
+    assert published.signatures.count() == 3
+    assert published.result["total"] == published.total_score

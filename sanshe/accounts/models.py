@@ -125,6 +125,7 @@ class Role(models.TextChoices):
     PROVIDER_MANAGER = "provider_manager", "服务机构管理员"
     CAREGIVER = "caregiver", "护理员"
     ASSESSOR = "assessor", "评估员"
+    AGENCY_MANAGER = "agency_manager", "评估机构负责人"
     OPERATOR = "operator", "话务调度员"
     VOLUNTEER = "volunteer", "志愿者"
     AUDITOR = "auditor", "审计员（只读）"
@@ -139,6 +140,13 @@ class Capability(models.TextChoices):
     MANAGE_REGIONS = "manage_regions", "管理区划"
     MANAGE_ACCOUNTS = "manage_accounts", "管理组织和账号"
     VIEW_AUDIT = "view_audit", "查询审计日志"
+    REQUEST_ASSESSMENT = "request_assessment", "申请能力评估"
+    ASSIGN_ASSESSMENT = "assign_assessment", "指派评估机构"
+    CONFIGURE_ASSESSMENT = "configure_assessment", "设置评估参数"
+    VIEW_ASSESSMENTS = "view_assessments", "查看辖区评估"
+    # Held through an assessment agency membership: scope is the agency's own assessments.
+    MANAGE_AGENCY_ASSESSMENTS = "manage_agency_assessments", "评估机构派员、审核和发布"
+    PERFORM_ASSESSMENT = "perform_assessment", "上门评估"
 
 
 C = Capability
@@ -149,16 +157,20 @@ C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset({C.MANAGE_REGIONS, C.MANAGE_ACCOUNTS}),
     Role.DISTRICT_OFFICER: frozenset(
-        {C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE, C.MANAGE_REGIONS}
+        {C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE, C.MANAGE_REGIONS,
+         C.REQUEST_ASSESSMENT, C.ASSIGN_ASSESSMENT, C.CONFIGURE_ASSESSMENT, C.VIEW_ASSESSMENTS}
     ),
-    Role.STREET_OFFICER: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE}),
-    Role.ELDER_ASSISTANT: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.EXPORT_PEOPLE}),
-    Role.SOCIAL_WORKER: frozenset({C.VIEW_PEOPLE}),
+    Role.STREET_OFFICER: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE,
+                                    C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS}),
+    Role.ELDER_ASSISTANT: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.EXPORT_PEOPLE,
+                                     C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS}),
+    Role.SOCIAL_WORKER: frozenset({C.VIEW_PEOPLE, C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS}),
     Role.OPERATOR: frozenset({C.VIEW_PEOPLE}),
-    Role.AUDITOR: frozenset({C.VIEW_PEOPLE, C.VIEW_AUDIT}),
+    Role.AUDITOR: frozenset({C.VIEW_PEOPLE, C.VIEW_AUDIT, C.VIEW_ASSESSMENTS}),
     Role.PROVIDER_MANAGER: frozenset(),
     Role.CAREGIVER: frozenset(),
-    Role.ASSESSOR: frozenset(),
+    Role.ASSESSOR: frozenset({C.PERFORM_ASSESSMENT}),
+    Role.AGENCY_MANAGER: frozenset({C.MANAGE_AGENCY_ASSESSMENTS}),
     Role.VOLUNTEER: frozenset(),
 }
 

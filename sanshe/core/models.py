@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     MANAGE_ACCOUNTS = "manage_accounts", "账号与组织管理"
     MANAGE_REGIONS = "manage_regions", "区划管理"
     SEARCH_AUDIT = "search_audit", "查询审计日志"
+    VIEW_ASSESSMENT_REPORT = "view_assessment_report", "查看评估报告"
 
 
 class Channel(models.TextChoices):

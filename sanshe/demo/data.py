@@ -94,6 +94,7 @@ class AccountSpec:
     username: str
     full_name: str
     organization: str  # an organisation name, or "street" / "community" for the demo street and community
+    key: str = ""  # the entry in demo-accounts.json; the role unless a role has a second account
 
 
 ACCOUNTS: tuple[AccountSpec, ...] = (
@@ -105,6 +106,9 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("provider_manager", "demo_provider", "钱国栋", PROVIDER),
     AccountSpec("caregiver", "demo_caregiver", "吴桂芳", PROVIDER),
     AccountSpec("assessor", "demo_assessor", "郑一鸣", ASSESSMENT_AGENCY),
+    # Assessments are done by two assessors on site (GB/T 42195 practice): a second one to pair with.
+    AccountSpec("assessor", "demo_assessor2", "林佳琪", ASSESSMENT_AGENCY, key="assessor_2"),
+    AccountSpec("agency_manager", "demo_agency", "何慧敏", ASSESSMENT_AGENCY),
     AccountSpec("operator", "demo_operator", "冯晓雯", BUREAU),
     AccountSpec("volunteer", "demo_volunteer", "陈思远", CHARITY),
     AccountSpec("auditor", "demo_auditor", "褚建平", BUREAU),

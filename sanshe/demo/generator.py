@@ -208,14 +208,14 @@ def create_accounts(organizations: dict[str, Organization]) -> dict[str, dict[st
             username=spec.username, password=password, full_name=spec.full_name, check_password=False
         )
         account_actions.add_membership(user, organization=organization, role=spec.role)
-        accounts[spec.role] = {
+        accounts[spec.key or spec.role] = {
             "username": spec.username,
             "password": password,
             "full_name": spec.full_name,
             "role_label": Role(spec.role).label,
             "organization": organization.name,
         }
-    missing = set(Role.values) - set(accounts)
+    missing = set(Role.values) - {spec.role for spec in data.ACCOUNTS}
     if missing:
         raise RuntimeError(f"demo accounts missing for roles {sorted(missing)}")
     return accounts

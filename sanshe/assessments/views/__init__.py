@@ -1,0 +1,1 @@
+"""Pages of the assessment app: workflow, on-site form, report, oversight lists."""
