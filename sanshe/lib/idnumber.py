@@ -10,6 +10,7 @@ refuse most of the people the platform serves.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -57,6 +58,8 @@ def convert_15_to_18(number15: str) -> str:
     return first17 + compute_check_char(first17)
 
 
+# Imports check each number twice (row rules, then file-wide duplicates); results are immutable.
+@functools.lru_cache(maxsize=8192)
 def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     """Validate and parse an ID number, converting 15-digit numbers to 18 digits."""
     number = normalize(raw)

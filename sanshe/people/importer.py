@@ -37,7 +37,7 @@ from python_calamine import CalamineWorkbook
 from sanshe.accounts.access import capability_scope, has_capability
 from sanshe.accounts.models import Capability, Region, RegionLevel
 from sanshe.core.audit import record_event
-from sanshe.core.bulk import bulk_insert, bulk_update_rows
+from sanshe.core.bulk import bulk_insert, bulk_insert_values, bulk_update_rows
 from sanshe.core.crypto import id_blind_index
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction, Channel
@@ -667,9 +667,10 @@ def _write_batch(results: list[RowResult], job: ImportJob) -> tuple[int, int]:
     for person in people:
         person.pk = ids[person.file_number]
     # A new file's history lists what the row filled in (the rest are the model's defaults).
+    history = {"actor_id": user.pk, "actor_name": user.display_name, "kind": ChangeKind.IMPORT, "reason": reason}
     changes = [
-        PersonChange(person=person, actor=user, actor_name=user.display_name, kind=ChangeKind.IMPORT, reason=reason,
-                     changes={k: ["", v] for k, v in snapshot(person, result.values).items() if v not in ("", [])})
+        {**history, "person_id": person.pk,
+         "changes": {k: ["", v] for k, v in snapshot(person, result.values).items() if v not in ("", [])}}
         for person, result in zip(people, new, strict=True)
     ]
 
@@ -689,11 +690,10 @@ def _write_batch(results: list[RowResult], job: ImportJob) -> tuple[int, int]:
         person.updated_at = now
         changed.append(person)
         changed_fields.update(n for n in diff if n in PERSON_FIELDS)
-        changes.append(PersonChange(person=person, actor=user, actor_name=user.display_name, kind=ChangeKind.IMPORT,
-                                    reason=reason, changes=diff))
+        changes.append({**history, "person_id": person.pk, "changes": diff})
     if changed:
         bulk_update_rows(Person, changed, sorted(changed_fields | {"version", "name_initials", "updated_at"}))
-    bulk_insert(PersonChange, changes)
+    bulk_insert_values(PersonChange, changes)
     return len(people), len(changed)
 
 
