@@ -24,7 +24,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,9 @@ def summarise(label: str, samples: list[float]) -> dict[str, Any]:
 
 
 def prepare_environment(args: argparse.Namespace) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="sanshe-bench-"))
+    # Keys live beside the database they encrypt, so --reuse can still read a kept database.
+    var_dir = ROOT / "var" / f"bench-{args.db}"
+    var_dir.mkdir(parents=True, exist_ok=True)
     os.environ["SANSHE_VAR_DIR"] = str(var_dir)
     os.environ["SANSHE_DEMO"] = "1"
     os.environ["SANSHE_ALLOWED_HOSTS"] = "testserver,127.0.0.1"

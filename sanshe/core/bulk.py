@@ -20,24 +20,38 @@ def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def bulk_insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """Take `count` primary keys from the table's sequence (PostgreSQL), so rows can be copied in
+    with their ids known; None elsewhere (the database assigns them)."""
+    if connection.vendor != "postgresql" or count == 0:
+        return None
+    pk = model._meta.pk
+    assert pk is not None  # noqa: S101 - every model here has one
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [model._meta.db_table, pk.column, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def bulk_insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]], *, with_pk: bool = False) -> None:
     """Insert plain rows ({attname: value}, missing columns take the field default) without building
-    model instances, whose construction dominates very large loads."""
+    model instances, whose construction dominates very large loads. With `with_pk`, each row
+    carries its primary key (see reserve_ids)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create([model(**row) for row in rows], batch_size=2000)
         return
     fields = _columns(model)
+    if with_pk and model._meta.pk is not None:
+        fields = [model._meta.pk, *fields]
     now = timezone.now()
     defaults: dict[str, Any] = {}
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             defaults[f.attname] = now
-        elif f.has_default():
-            defaults[f.attname] = f.get_default()
         else:
-            defaults[f.attname] = None
+            defaults[f.attname] = f.get_default()  # "" for text fields without a default, as Model() does
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     attnames = [f.attname for f in fields]
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)

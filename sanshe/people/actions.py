@@ -53,16 +53,17 @@ def file_number_for(region: Region, seq: int) -> str:
     return f"{region.code[:6]}-{region.code[6:]}-{seq:05d}"
 
 
+def id_number_columns(number: str) -> dict[str, Any]:
+    """How an already-validated ID number is stored: encrypted, blind-indexed and masked."""
+    if not number:
+        return {"id_number_cipher": "", "id_number_index": None, "id_number_masked": ""}
+    return {"id_number_cipher": id_cipher().encrypt(number), "id_number_index": id_blind_index(number),
+            "id_number_masked": mask_id_number(number)}
+
+
 def set_id_number(person: Person, number: str) -> None:
-    """Store an already-validated ID number encrypted, indexed and masked."""
-    if number:
-        person.id_number_cipher = id_cipher().encrypt(number)
-        person.id_number_index = id_blind_index(number)
-        person.id_number_masked = mask_id_number(number)
-    else:
-        person.id_number_cipher = ""
-        person.id_number_index = None
-        person.id_number_masked = ""
+    for name, value in id_number_columns(number).items():
+        setattr(person, name, value)
 
 
 def find_by_id_number(number: str) -> Person | None:
