@@ -316,3 +316,33 @@ def test_the_whole_workflow_through_the_api(elder: Person, personas: Personas, a
     assert review.status_code == 201
     assert (review.json()["reason"], review.json()["status"]) == ("review", "assigned")
     assert token_client(personas.neighbour_worker).get(f"/api/v1/assessments/{aid}").status_code == 404
+
+
+def test_oversight_through_the_api(elder: Person, personas: Personas, agency: Agency, district: District) -> None:
+    import json
+
+    published = actions.review_assessment(completed(scheduled(elder, personas, agency), agency), approve=True,
+                                          note="", acting_user=agency.manager)
+    officer = token_client(personas.district_officer)
+    rate = officer.get("/api/v1/assessments/rate").json()
+    assert isinstance(rate, list), rate
+    assert rate[-1]["target"] == 1  # the elder is 88: in the target population
+    assert (rate[-1]["valid"], rate[-1]["rate_percent"]) == (1, 100.0)
+    Assessment.objects.filter(pk=published.pk).update(valid_until=dt.date(2020, 1, 1))
+    CapabilityRecord.objects.filter(person=elder).update(valid_until=dt.date(2020, 1, 1))
+    overdue = officer.get("/api/v1/assessments/due", {"kind": "overdue"}).json()
+    assert [row["person_id"] for row in overdue] == [elder.pk]
+    assert officer.get("/api/v1/assessments/due", {"kind": "nonsense"}).status_code == 400
+    assert token_client(personas.caregiver).get("/api/v1/assessments/due").status_code == 403
+    code = district.district.code
+    changed = officer.put(f"/api/v1/assessments/settings?region_code={code}",
+                          json.dumps({"interval_months": 6, "objection_days": 10, "due_soon_days": 30}),
+                          content_type="application/json")
+    assert changed.json()["interval_months"] == 6
+    refused = token_client(personas.community_worker).put(
+        f"/api/v1/assessments/settings?region_code={code}",
+        json.dumps({"interval_months": 1, "objection_days": 10, "due_soon_days": 30}), content_type="application/json")
+    assert refused.status_code == 404  # the district is outside a community worker's scope
+    run = officer.post("/api/v1/assessments/rescore", "{}", content_type="application/json")
+    assert run.status_code == 202
+    assert RescoreRun.objects.get(pk=run.json()["id"]).status == RescoreStatus.DONE

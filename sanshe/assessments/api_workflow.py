@@ -12,10 +12,12 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
-from sanshe.accounts.models import Organization, User
+from sanshe.accounts.access import access_region, has_capability
+from sanshe.accounts.models import Capability, Organization, Region, User
 from sanshe.assessments import actions, rules
 from sanshe.assessments.access import access_assessment, can_fill, can_manage, visible_assessments
 from sanshe.assessments.models import Assessment, AssessmentStatus, CapabilityRecord
+from sanshe.assessments.queries import DueFilter, DueKind, assessment_rate, due_people, explain_due
 from sanshe.core.errors import UserError
 from sanshe.people.access import access_person
 
@@ -174,12 +176,12 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status:
     return Status(201, _out(assessment))
 
 
-@router.get("/assessments/{assessment_id}", response=AssessmentDetailOut, summary="评估详情（含答案和计算结果）")
+@router.get("/assessments/{int:assessment_id}", response=AssessmentDetailOut, summary="评估详情（含答案和计算结果）")
 def get_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     return _out(_fetch(request, assessment_id), detail=True)
 
 
-@router.post("/assessments/{assessment_id}/assign", response=AssessmentOut, summary="指派评估机构（区民政）")
+@router.post("/assessments/{int:assessment_id}/assign", response=AssessmentOut, summary="指派评估机构（区民政）")
 def assign(request: HttpRequest, assessment_id: int, payload: AssignIn) -> dict[str, Any]:
     agency = Organization.objects.filter(pk=payload.agency_id).first()
     if agency is None:
@@ -187,7 +189,7 @@ def assign(request: HttpRequest, assessment_id: int, payload: AssignIn) -> dict[
     return _out(actions.assign_agency(_fetch(request, assessment_id), agency=agency, acting_user=request.user))
 
 
-@router.post("/assessments/{assessment_id}/schedule", response=AssessmentOut,
+@router.post("/assessments/{int:assessment_id}/schedule", response=AssessmentOut,
              summary="指派两名评估员并预约上门（评估机构）")
 def schedule(request: HttpRequest, assessment_id: int, payload: ScheduleIn) -> dict[str, Any]:
     assessment = _fetch(request, assessment_id)
@@ -199,7 +201,7 @@ def schedule(request: HttpRequest, assessment_id: int, payload: ScheduleIn) -> d
                                        acting_user=request.user))
 
 
-@router.patch("/assessments/{assessment_id}/answers", response=AssessmentDetailOut,
+@router.patch("/assessments/{int:assessment_id}/answers", response=AssessmentDetailOut,
               summary="保存现场评估的部分答案（草稿；逐项校验）")
 def save_answers(request: HttpRequest, assessment_id: int, payload: AnswersIn) -> dict[str, Any]:
     assessment = _fetch(request, assessment_id)
@@ -213,27 +215,27 @@ def save_answers(request: HttpRequest, assessment_id: int, payload: AnswersIn) -
     return _out(saved, detail=True)
 
 
-@router.post("/assessments/{assessment_id}/signatures", response={201: dict[str, Any]}, summary="采集签名")
+@router.post("/assessments/{int:assessment_id}/signatures", response={201: dict[str, Any]}, summary="采集签名")
 def sign(request: HttpRequest, assessment_id: int, payload: SignatureIn) -> Status:
     signature = actions.sign_assessment(_fetch(request, assessment_id), role=payload.role, name=payload.name,
                                         image=payload.image, acting_user=request.user)
     return Status(201, {"role": signature.role, "name": signature.name, "signed_at": signature.signed_at})
 
 
-@router.post("/assessments/{assessment_id}/submit", response=AssessmentDetailOut,
+@router.post("/assessments/{int:assessment_id}/submit", response=AssessmentDetailOut,
              summary="提交（平台计算得分、初步等级、变更依据和最终等级）")
 def submit(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     return _out(actions.submit_assessment(_fetch(request, assessment_id), acting_user=request.user), detail=True)
 
 
-@router.post("/assessments/{assessment_id}/review", response=AssessmentOut,
+@router.post("/assessments/{int:assessment_id}/review", response=AssessmentOut,
              summary="机构审核：通过即生效；退回须写明原因")
 def review(request: HttpRequest, assessment_id: int, payload: ReviewIn) -> dict[str, Any]:
     return _out(actions.review_assessment(_fetch(request, assessment_id), approve=payload.approve, note=payload.note,
                                           acting_user=request.user))
 
 
-@router.post("/assessments/{assessment_id}/objections", response={201: AssessmentOut},
+@router.post("/assessments/{int:assessment_id}/objections", response={201: AssessmentOut},
              summary="登记异议（异议期内）：启动由其他评估员进行的复评，返回复评")
 def object_to(request: HttpRequest, assessment_id: int, payload: ObjectionIn) -> Status:
     objection = actions.raise_objection(_fetch(request, assessment_id), raised_by_name=payload.raised_by_name,
@@ -243,13 +245,13 @@ def object_to(request: HttpRequest, assessment_id: int, payload: ObjectionIn) ->
     return Status(201, _out(objection.review))
 
 
-@router.post("/assessments/{assessment_id}/cancel", response=AssessmentOut, summary="取消评估")
+@router.post("/assessments/{int:assessment_id}/cancel", response=AssessmentOut, summary="取消评估")
 def cancel(request: HttpRequest, assessment_id: int, payload: ReasonIn) -> dict[str, Any]:
     return _out(actions.cancel_assessment(_fetch(request, assessment_id), reason=payload.reason,
                                           acting_user=request.user))
 
 
-@router.get("/people/{person_id}/capability", response=CapabilityOut, summary="老人当前的能力等级")
+@router.get("/people/{int:person_id}/capability", response=CapabilityOut, summary="老人当前的能力等级")
 def capability(request: HttpRequest, person_id: int) -> dict[str, Any]:
     person = access_person(request.user, person_id)
     record = CapabilityRecord.objects.filter(person=person).first()
@@ -260,3 +262,121 @@ def capability(request: HttpRequest, person_id: int) -> dict[str, Any]:
     return {"person_id": person.pk, "level": record.level, "level_name": names.get(record.level),
             "assessed_on": record.assessed_on, "valid_until": record.valid_until,
             "is_valid": record.valid_until >= timezone.localdate(), "assessment_id": record.assessment_id}
+
+
+# --- oversight: who is due, the assessment rate, parameters, rescoring ---------------------------
+
+
+class DueRowOut(Schema):
+    person_id: int
+    person_name: str = Field(description="姓名（脱敏）")
+    community: str
+    age: int
+    kind: str
+    reason: str
+    level: int | None
+    valid_until: dt.date | None
+    open_assessment: str = Field(description="进行中评估的编号；无则为空")
+
+
+class RateRowOut(Schema):
+    region_code: str | None
+    region: str
+    target: int = Field(description="目标人群（80岁及以上、低保、特困、独居）")
+    valid: int = Field(description="其中评估有效的人数")
+    rate_percent: float | None
+    levels: list[int] = Field(description="有效评估的等级分布 0–4")
+
+
+class SettingsIO(Schema):
+    interval_months: int = Field(description="复评周期（月）")
+    objection_days: int = Field(description="异议期（天）")
+    due_soon_days: int = Field(description="到期提醒提前（天）")
+
+
+class RescoreIn(Schema):
+    instrument: str = rules.DEFAULT_INSTRUMENT
+    version: str | None = None
+
+
+class RescoreOut(Schema):
+    id: int
+    instrument_code: str
+    instrument_version: str
+    status: str
+    total: int
+    processed: int
+    changed: int
+    level_changed: int
+
+
+def _region(request: HttpRequest, region_code: str) -> Any:
+    if not region_code:
+        return None
+    region = Region.objects.filter(code=region_code.ljust(12, "0")).first()
+    if region is None:
+        raise Http404("没有找到该区划")
+    return access_region(request.user, region.pk, Capability.VIEW_ASSESSMENTS)
+
+
+def _district(request: HttpRequest, region_code: str) -> Region:
+    region = _region(request, region_code)
+    if region is None:
+        raise UserError("请提供区县的区划代码", field="region_code")
+    return region
+
+
+@router.get("/assessments/due", response=list[DueRowOut],
+            summary="需要评估的人：overdue 逾期、due_soon 即将到期、immediate 需即时评估、never 从未评估")
+def due(request: HttpRequest, kind: str = "overdue", region_code: str = "", include_open: bool = False,
+        limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    if not has_capability(request.user, Capability.VIEW_ASSESSMENTS):
+        raise PermissionDenied("无权查看评估到期名单")
+    if kind not in DueKind.values:
+        raise UserError(f"kind 应为 {'、'.join(DueKind.values)}", field="kind")
+    today = timezone.localdate()
+    qs = due_people(request.user, DueFilter(kind=kind, region=_region(request, region_code),
+                                            include_open=include_open), today=today)
+    related = ("residence_region",) if kind == DueKind.NEVER else ("residence_region", "capability")
+    limit = max(1, min(limit, 200))
+    rows = explain_due(list(qs.select_related(*related)[offset : offset + limit]), kind, today=today)
+    return [{"person_id": r.person.pk, "person_name": r.person.masked_name, "community": r.person.residence_region.name,
+             "age": r.age, "kind": r.kind, "reason": r.reason, "level": r.level, "valid_until": r.valid_until,
+             "open_assessment": r.open_number} for r in rows]
+
+
+@router.get("/assessments/rate", response=list[RateRowOut],
+            summary="评估率：目标人群中评估有效的比例，按下级区划汇总（最后一行为合计）")
+def rate(request: HttpRequest, region_code: str = "") -> list[dict[str, Any]]:
+    if not has_capability(request.user, Capability.VIEW_ASSESSMENTS):
+        raise PermissionDenied("无权查看评估率")
+    table = assessment_rate(request.user, _region(request, region_code), today=timezone.localdate())
+    return [{"region_code": row.region.code if row.region else None, "region": row.label, "target": row.target,
+             "valid": row.valid, "rate_percent": float(row.rate) if row.rate is not None else None,
+             "levels": row.levels} for row in [*table.rows, table.total]]
+
+
+@router.get("/assessments/settings", response=SettingsIO, summary="本区评估参数")
+def get_settings(request: HttpRequest, region_code: str) -> dict[str, Any]:
+    params = actions.settings_for(_district(request, region_code))
+    return {"interval_months": params.interval_months, "objection_days": params.objection_days,
+            "due_soon_days": params.due_soon_days}
+
+
+@router.put("/assessments/settings", response=SettingsIO, summary="修改本区评估参数（区民政）")
+def put_settings(request: HttpRequest, region_code: str, payload: SettingsIO) -> dict[str, Any]:
+    params = actions.update_settings(_district(request, region_code), acting_user=request.user,
+                                     interval_months=payload.interval_months, objection_days=payload.objection_days,
+                                     due_soon_days=payload.due_soon_days)
+    return {"interval_months": params.interval_months, "objection_days": params.objection_days,
+            "due_soon_days": params.due_soon_days}
+
+
+@router.post("/assessments/rescore", response={202: RescoreOut},
+             summary="评估标准数据更正后，在后台按新版本重算已保存的评估结果（区民政）")
+def rescore(request: HttpRequest, payload: RescoreIn) -> Status:
+    if not has_capability(request.user, Capability.CONFIGURE_ASSESSMENT):
+        raise PermissionDenied("无权发起评估结果重算")
+    run = actions.start_rescore(instrument_code=payload.instrument, version=payload.version,
+                                acting_user=request.user)
+    return Status(202, run)
