@@ -20,6 +20,8 @@ from sanshe.accounts.access import (
 )
 from sanshe.accounts.http import AuthedRequest
 from sanshe.accounts.models import Capability, Membership, Role
+from sanshe.assessments.access import agency_ids, visible_assessments
+from sanshe.assessments.models import AssessmentStatus
 from sanshe.core.models import AuditAction, AuditEvent
 from sanshe.lib.dates import birth_date_bounds_for_age
 from sanshe.people.access import visible_people
@@ -60,6 +62,17 @@ def home(request: AuthedRequest) -> HttpResponse:
             PersonChange.objects.filter(person__in=visible_people(user))
             .select_related("person").order_by("-at")[:8]
         )
+    managed = agency_ids(user, Capability.MANAGE_AGENCY_ASSESSMENTS)
+    performing = agency_ids(user, Capability.PERFORM_ASSESSMENT)
+    if managed or performing:
+        mine = visible_assessments(user)
+        context["assessment_stats"] = {
+            "to_schedule": mine.filter(agency_id__in=managed, status=AssessmentStatus.ASSIGNED).count(),
+            "to_review": mine.filter(agency_id__in=managed, status=AssessmentStatus.SUBMITTED).count(),
+            "my_visits": mine.filter(status__in=[AssessmentStatus.SCHEDULED, AssessmentStatus.IN_PROGRESS])
+            .filter(Q(assessor_1=user) | Q(assessor_2=user)).count(),
+            "manages": bool(managed), "performs": bool(performing),
+        }
     if has_capability(user, Capability.MANAGE_ACCOUNTS):
         context["account_stats"] = {
             "regions": visible_regions(user, Capability.MANAGE_REGIONS).count(),

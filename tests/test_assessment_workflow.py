@@ -346,3 +346,16 @@ def test_oversight_through_the_api(elder: Person, personas: Personas, agency: Ag
     run = officer.post("/api/v1/assessments/rescore", "{}", content_type="application/json")
     assert run.status_code == 202
     assert RescoreRun.objects.get(pk=run.json()["id"]).status == RescoreStatus.DONE
+
+
+def test_the_agency_and_its_assessors_see_their_queue_on_the_home_page(
+    elder: Person, personas: Personas, agency: Agency
+) -> None:
+    from django.test import Client
+
+    scheduled(elder, personas, agency)
+    for user, words in ((agency.first, "我的上门评估"), (agency.manager, "待派评估员")):
+        client = Client()
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        assert words in page
