@@ -93,3 +93,12 @@ def can_review(user: Any, assessment: Assessment) -> bool:
 
 def can_record_objection(user: Any, assessment: Assessment) -> bool:
     return capability_scope(user, Capability.REQUEST_ASSESSMENT).covers(assessment.person.residence_region.code)
+
+
+def can_cancel(user: Any, assessment: Assessment) -> bool:
+    """The requester may withdraw a request nobody has taken up; once assigned, only the district
+    (which assigned it) or the agency may cancel."""
+    if not assessment.is_open or assessment.status == AssessmentStatus.SUBMITTED:
+        return False
+    return can_assign(user, assessment) or can_manage(user, assessment) or (
+        assessment.status == AssessmentStatus.REQUESTED and can_request(user, assessment.person))

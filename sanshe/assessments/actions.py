@@ -18,6 +18,7 @@ from sanshe.assessments import rules
 from sanshe.assessments.access import (
     agency_ids,
     can_assign,
+    can_cancel,
     can_fill,
     can_manage,
     can_record_objection,
@@ -407,11 +408,7 @@ def raise_objection(assessment: Assessment, *, raised_by_name: str, raised_by_re
 @transaction.atomic
 def cancel_assessment(assessment: Assessment, *, reason: str, acting_user: Any) -> Assessment:
     locked = _locked(assessment)
-    # The requester may withdraw a request nobody has taken up; once assigned, only the district
-    # (which assigned it) or the agency may cancel.
-    allowed = can_assign(acting_user, locked) or can_manage(acting_user, locked) or (
-        locked.status == S.REQUESTED and can_request(acting_user, locked.person))
-    if not allowed:
+    if not can_cancel(acting_user, locked) and locked.status in (S.REQUESTED, S.ASSIGNED, S.SCHEDULED, S.IN_PROGRESS):
         raise PermissionDenied("您没有取消该评估的权限")
     if len(reason.strip()) < 2:
         raise UserError("请填写取消原因", field="reason")

@@ -23,6 +23,7 @@ from sanshe.assessments.access import (
     access_assessment,
     agency_ids,
     can_assign,
+    can_cancel,
     can_fill,
     can_manage,
     can_record_objection,
@@ -194,7 +195,7 @@ def _detail_context(request: AuthedRequest, a: Assessment, *, forms_in: dict[str
     today = timezone.localdate()
     may_assign = a.status == S.REQUESTED and can_assign(user, a)
     may_schedule = a.status in (S.ASSIGNED, S.SCHEDULED) and can_manage(user, a)
-    may_cancel = a.status in CANCELLABLE and (can_assign(user, a) or can_request(user, a.person) or can_manage(user, a))
+    may_cancel = a.status in CANCELLABLE and can_cancel(user, a)
     may_object = (a.status == S.PUBLISHED and a.objection_until is not None and today <= a.objection_until
                   and can_record_objection(user, a))
     objections = list(a.objections.select_related("review").all())
@@ -397,7 +398,7 @@ def review(request: AuthedRequest, assessment_id: int) -> HttpResponse:
 @require_POST
 def cancel(request: AuthedRequest, assessment_id: int) -> HttpResponse:
     a = access_assessment(request.user, assessment_id)
-    if not (can_assign(request.user, a) or can_request(request.user, a.person) or can_manage(request.user, a)):
+    if not can_cancel(request.user, a):
         raise PermissionDenied("您没有取消该评估的权限")
     form = CancelForm(request.POST)
     if not form.is_valid():
