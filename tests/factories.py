@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import itertools
 from dataclasses import dataclass
 from typing import Any
+
+from django.test import Client
+from PIL import Image, ImageDraw
 
 from sanshe.accounts import actions as account_actions
 from sanshe.accounts.models import Organization, OrganizationKind, Region, RegionLevel, Role, User
@@ -111,3 +116,32 @@ def make_person(region: Region, *, by: User, **values: Any) -> Person:
     }
     data.update(values)
     return people_actions.create_person(values=data, acting_user=by)
+
+
+class Agency:
+    """An assessment agency with a manager and four assessors (reviews need fresh assessors)."""
+
+    def __init__(self, d: District, name: str = "青溪康评老年人能力评估中心", prefix: str = "",
+                 credit_code: str = "52330199MJA1234567") -> None:
+        self.org = Organization.objects.create(name=name, kind=OrganizationKind.ASSESSMENT_AGENCY, region=d.district,
+                                               credit_code=credit_code)
+        self.assessor_1 = make_user(f"{prefix}assessor1", self.org, Role.ASSESSOR, full_name=f"{prefix}周评估")
+        self.assessor_2 = make_user(f"{prefix}assessor2", self.org, Role.ASSESSOR, full_name=f"{prefix}吴评估")
+        self.assessor_3 = make_user(f"{prefix}assessor3", self.org, Role.ASSESSOR, full_name=f"{prefix}孙评估")
+        self.assessor_4 = make_user(f"{prefix}assessor4", self.org, Role.ASSESSOR, full_name=f"{prefix}李评估")
+        self.manager = make_user(f"{prefix}agencyboss", self.org, Role.AGENCY_MANAGER, full_name=f"{prefix}郑主任")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def signature_png() -> str:
+    """A drawn signature as the phone's signature pad sends it (PNG data URL)."""
+    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 80), (200, 30), (280, 60)], fill=(20, 20, 80, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()

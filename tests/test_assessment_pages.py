@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from sanshe.accounts.models import Organization, OrganizationKind, Role, User
 from sanshe.assessments import actions, rules
@@ -24,36 +21,10 @@ from sanshe.assessments.models import (
     Signature,
 )
 from sanshe.people.models import Person, ProviderLink
-from tests.factories import District, Personas, make_person, make_user
+from tests.factories import Agency, District, Personas, client_for, make_person, signature_png
 
 pytestmark = pytest.mark.django_db
 S = AssessmentStatus
-
-
-def client_for(user: Any) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def signature_png() -> str:
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 80), (200, 30), (280, 60)], fill=(20, 20, 80, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
-
-
-class Agency:
-    def __init__(self, d: District, name: str = "青溪康评老年人能力评估中心", prefix: str = "",
-                 credit_code: str = "52330199MJA1234567") -> None:
-        self.org = Organization.objects.create(name=name, kind=OrganizationKind.ASSESSMENT_AGENCY, region=d.district,
-                                               credit_code=credit_code)
-        self.assessor_1 = make_user(f"{prefix}assessor1", self.org, Role.ASSESSOR, full_name=f"{prefix}周评估")
-        self.assessor_2 = make_user(f"{prefix}assessor2", self.org, Role.ASSESSOR, full_name=f"{prefix}吴评估")
-        self.assessor_3 = make_user(f"{prefix}assessor3", self.org, Role.ASSESSOR, full_name=f"{prefix}孙评估")
-        self.assessor_4 = make_user(f"{prefix}assessor4", self.org, Role.ASSESSOR, full_name=f"{prefix}李评估")
-        self.manager = make_user(f"{prefix}agencyboss", self.org, Role.AGENCY_MANAGER, full_name=f"{prefix}郑主任")
 
 
 @pytest.fixture

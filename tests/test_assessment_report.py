@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import re
 import shutil
 import subprocess
-from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
-from sanshe.accounts.models import Organization, OrganizationKind, Role, User
+from sanshe.accounts.models import User
 from sanshe.assessments import report, rules
 from sanshe.assessments.models import (
     Assessment,
@@ -28,32 +24,9 @@ from sanshe.assessments.models import (
 )
 from sanshe.core.models import AuditAction, AuditEvent
 from sanshe.people.models import Person
-from tests.factories import District, Personas, make_person, make_user
+from tests.factories import Agency, District, Personas, client_for, make_person, signature_png
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def signature_png() -> str:
-    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 80), (200, 30), (280, 60)], fill=(20, 20, 80, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
-
-
-class Agency:
-    def __init__(self, d: District) -> None:
-        self.org = Organization.objects.create(name="青溪康评老年人能力评估中心", kind=OrganizationKind.ASSESSMENT_AGENCY,
-                                               region=d.district)
-        self.assessor_1 = make_user("assessor1", self.org, Role.ASSESSOR, full_name="周评估")
-        self.assessor_2 = make_user("assessor2", self.org, Role.ASSESSOR, full_name="吴评估")
-        self.manager = make_user("agencyboss", self.org, Role.AGENCY_MANAGER, full_name="郑主任")
 
 
 @pytest.fixture

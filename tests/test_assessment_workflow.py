@@ -24,22 +24,11 @@ from sanshe.assessments.models import (
 )
 from sanshe.core.errors import UserError
 from sanshe.people.models import Person, ProviderLink
-from tests.factories import District, Personas, make_person, make_user
+from tests.factories import Agency, District, Personas, make_person, make_user
 
 SIGNATURE = "data:image/png;base64," + "iVBORw0KGgo" * 30
 FULL_MARKS = {code: max(o.score for o in item.options)
               for code, item in rules.load_instrument(rules.DEFAULT_INSTRUMENT).items.items()}
-
-
-class Agency:
-    def __init__(self, district: District) -> None:
-        self.org = Organization.objects.create(name="青溪衡信老年能力评估中心", kind=OrganizationKind.ASSESSMENT_AGENCY,
-                                               region=district.district, credit_code="52330199MJ0000001X")
-        self.manager = make_user("agency_boss", self.org, Role.AGENCY_MANAGER, full_name="何慧敏")
-        self.first = make_user("assessor_a", self.org, Role.ASSESSOR, full_name="郑一鸣")
-        self.second = make_user("assessor_b", self.org, Role.ASSESSOR, full_name="林佳琪")
-        self.third = make_user("assessor_c", self.org, Role.ASSESSOR, full_name="许可")
-        self.fourth = make_user("assessor_d", self.org, Role.ASSESSOR, full_name="马良")
 
 
 @pytest.fixture
@@ -61,7 +50,7 @@ def scheduled(elder: Person, personas: Personas, agency: Agency, **request: Any)
     assessment = actions.request_assessment(elder, reason=request.pop("reason", "first"),
                                             acting_user=personas.community_worker, **request)
     actions.assign_agency(assessment, agency=agency.org, acting_user=personas.district_officer)
-    return actions.schedule_visit(assessment, assessor_1=agency.first, assessor_2=agency.second,
+    return actions.schedule_visit(assessment, assessor_1=agency.assessor_1, assessor_2=agency.assessor_2,
                                   visit_at=visit_time(), acting_user=agency.manager)
 
 
@@ -123,37 +112,37 @@ def test_drafts_are_checked_answer_by_answer_and_nothing_is_typed(
     elder: Person, personas: Personas, agency: Agency
 ) -> None:
     assessment = scheduled(elder, personas, agency)
-    actions.save_answers(assessment, acting_user=agency.first, answers={"B.1.1": 4})
+    actions.save_answers(assessment, acting_user=agency.assessor_1, answers={"B.1.1": 4})
     with pytest.raises(UserError, match=r"B\.2\.4 上下楼梯 没有 4 分"):
-        actions.save_answers(assessment, acting_user=agency.first, answers={"B.1.2": 3, "B.2.4": 4})
+        actions.save_answers(assessment, acting_user=agency.assessor_1, answers={"B.1.2": 3, "B.2.4": 4})
     assessment.refresh_from_db()
     assert assessment.answers == {"B.1.1": 4}  # the refused save changed nothing
     assert assessment.status == AssessmentStatus.IN_PROGRESS
     for role in ("assessor_1", "informant"):
-        actions.sign_assessment(assessment, role=role, name="x", image=SIGNATURE, acting_user=agency.first)
+        actions.sign_assessment(assessment, role=role, name="x", image=SIGNATURE, acting_user=agency.assessor_1)
     with pytest.raises(UserError, match="缺少"):  # unanswered items first, then missing signatures
-        actions.submit_assessment(assessment, acting_user=agency.first)
+        actions.submit_assessment(assessment, acting_user=agency.assessor_1)
     with pytest.raises(PermissionDenied):
-        actions.save_answers(assessment, acting_user=agency.third, answers={"B.1.2": 3})
+        actions.save_answers(assessment, acting_user=agency.assessor_3, answers={"B.1.2": 3})
 
 
 def test_signatures_and_assessors(elder: Person, personas: Personas, agency: Agency) -> None:
     assessment = actions.request_assessment(elder, reason="first", acting_user=personas.community_worker)
     actions.assign_agency(assessment, agency=agency.org, acting_user=personas.district_officer)
     with pytest.raises(UserError, match="两名不同的评估员"):
-        actions.schedule_visit(assessment, assessor_1=agency.first, assessor_2=agency.first, visit_at=visit_time(),
+        actions.schedule_visit(assessment, assessor_1=agency.assessor_1, assessor_2=agency.assessor_1, visit_at=visit_time(),
                                acting_user=agency.manager)
     with pytest.raises(UserError, match="不是本机构在职的评估员"):
-        actions.schedule_visit(assessment, assessor_1=agency.first, assessor_2=personas.caregiver,
+        actions.schedule_visit(assessment, assessor_1=agency.assessor_1, assessor_2=personas.caregiver,
                                visit_at=visit_time(), acting_user=agency.manager)
-    actions.schedule_visit(assessment, assessor_1=agency.first, assessor_2=agency.second, visit_at=visit_time(),
+    actions.schedule_visit(assessment, assessor_1=agency.assessor_1, assessor_2=agency.assessor_2, visit_at=visit_time(),
                            acting_user=agency.manager)
-    actions.save_answers(assessment, acting_user=agency.first, answers=FULL_MARKS)
+    actions.save_answers(assessment, acting_user=agency.assessor_1, answers=FULL_MARKS)
     with pytest.raises(UserError, match="本人登录签名"):
-        actions.sign_assessment(assessment, role="assessor_2", name="林佳琪", image=SIGNATURE, acting_user=agency.first)
+        actions.sign_assessment(assessment, role="assessor_2", name="林佳琪", image=SIGNATURE, acting_user=agency.assessor_1)
     with pytest.raises(UserError, match="签名图像无效"):
         actions.sign_assessment(assessment, role="informant", name="王秀兰", image="data:text/plain,hi",
-                                acting_user=agency.first)
+                                acting_user=agency.assessor_1)
 
 
 def test_level_change_rules_reach_the_stored_result(elder: Person, personas: Personas, agency: Agency) -> None:
@@ -166,7 +155,7 @@ def test_level_change_rules_reach_the_stored_result(elder: Person, personas: Per
 def test_review_sends_back_and_four_eyes(elder: Person, personas: Personas, agency: Agency) -> None:
     submitted = completed(scheduled(elder, personas, agency), agency)
     with pytest.raises(PermissionDenied):
-        actions.review_assessment(submitted, approve=True, note="", acting_user=agency.first)
+        actions.review_assessment(submitted, approve=True, note="", acting_user=agency.assessor_1)
     with pytest.raises(UserError, match="原因"):
         actions.review_assessment(submitted, approve=False, note="", acting_user=agency.manager)
     returned = actions.review_assessment(submitted, approve=False, note="B.3.4 记忆与家属所述不符，请复核",
@@ -188,9 +177,9 @@ def test_an_objection_opens_a_review_by_different_assessors(
     assert (review.reason, review.status, review.agency_id, review.review_of_id) == (
         "review", AssessmentStatus.ASSIGNED, agency.org.pk, published.pk)
     with pytest.raises(UserError, match="未参加原评估"):
-        actions.schedule_visit(review, assessor_1=agency.first, assessor_2=agency.third, visit_at=visit_time(),
+        actions.schedule_visit(review, assessor_1=agency.assessor_1, assessor_2=agency.assessor_3, visit_at=visit_time(),
                                acting_user=agency.manager)
-    review = actions.schedule_visit(review, assessor_1=agency.third, assessor_2=agency.fourth,
+    review = actions.schedule_visit(review, assessor_1=agency.assessor_3, assessor_2=agency.assessor_4,
                                     visit_at=visit_time(), acting_user=agency.manager)
     answers = dict(FULL_MARKS, **{"B.2.3": 0, "B.2.4": 0, "B.2.2": 1, "B.2.1": 1, "B.1.3": 0, "B.1.8": 0})
     redone = actions.review_assessment(completed(review, agency, answers), approve=True, note="",
@@ -227,18 +216,18 @@ def test_who_sees_an_assessment(elder: Person, personas: Personas, agency: Agenc
     expected = {
         personas.district_officer: True, personas.street_officer: True, personas.community_worker: True,
         personas.neighbour_worker: False, personas.caregiver: False, personas.outsider: False,
-        personas.auditor: True, agency.manager: True, agency.first: True, agency.third: False, stranger: False,
+        personas.auditor: True, agency.manager: True, agency.assessor_1: True, agency.assessor_3: False, stranger: False,
     }
     for user, sees in expected.items():
         assert visible_assessments(user).filter(pk=assessment.pk).exists() is sees, user.username
     # An assessor loses sight of the person once the assignment is closed.
     published = actions.review_assessment(completed(assessment, agency), approve=True, note="",
                                           acting_user=agency.manager)
-    assert not visible_assessments(agency.first).filter(pk=published.pk).exists()
+    assert not visible_assessments(agency.assessor_1).filter(pk=published.pk).exists()
     from django.http import Http404
 
     with pytest.raises(Http404):
-        access_assessment(agency.first, published.pk)
+        access_assessment(agency.assessor_1, published.pk)
     assert access_assessment(agency.manager, published.pk) == published
 
 
@@ -282,14 +271,14 @@ def test_the_whole_workflow_through_the_api(elder: Person, personas: Personas, a
 
     worker, officer, boss = token_client(personas.community_worker), token_client(personas.district_officer), \
         token_client(agency.manager)
-    first, second = token_client(agency.first), token_client(agency.second)
+    first, second = token_client(agency.assessor_1), token_client(agency.assessor_2)
     created = post(worker, "/api/v1/assessments", {"person_id": elder.pk, "reason": "first"})
     assert created.status_code == 201, created.content
     aid = created.json()["id"]
     assert first.get(f"/api/v1/assessments/{aid}").status_code == 404  # not assigned yet
     assert post(officer, f"/api/v1/assessments/{aid}/assign", {"agency_id": agency.org.pk}).status_code == 200
     scheduled = post(boss, f"/api/v1/assessments/{aid}/schedule", {
-        "assessor_1_id": agency.first.pk, "assessor_2_id": agency.second.pk, "visit_at": visit_time().isoformat()})
+        "assessor_1_id": agency.assessor_1.pk, "assessor_2_id": agency.assessor_2.pk, "visit_at": visit_time().isoformat()})
     assert scheduled.status_code == 200, scheduled.content
     bad = post(first, f"/api/v1/assessments/{aid}/answers", {"answers": {"B.2.4": 4}}, method="patch")
     assert bad.status_code == 400
@@ -354,7 +343,7 @@ def test_the_agency_and_its_assessors_see_their_queue_on_the_home_page(
     from django.test import Client
 
     scheduled(elder, personas, agency)
-    for user, words in ((agency.first, "我的上门评估"), (agency.manager, "待派评估员")):
+    for user, words in ((agency.assessor_1, "我的上门评估"), (agency.manager, "待派评估员")):
         client = Client()
         client.force_login(user)
         page = client.get("/").content.decode()
