@@ -278,3 +278,12 @@ def test_most_people_are_assessed_with_a_spread_of_levels_and_some_overdue(demo:
     assert published is not None
     assert published.signatures.count() == 3
     assert published.result["total"] == published.total_score
+
+
+def test_the_agency_has_requests_to_book_and_its_assessors_visits_to_make(demo: Path) -> None:
+    from sanshe.assessments.models import Assessment, AssessmentStatus
+
+    accounts = accounts_in(demo)
+    assessor = User.objects.get(username=accounts["assessor"]["username"])
+    assert Assessment.objects.filter(status=AssessmentStatus.ASSIGNED).exists()
+    assert Assessment.objects.filter(status=AssessmentStatus.SCHEDULED, assessor_1=assessor).exists()

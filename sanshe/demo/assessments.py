@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sanshe.accounts.models import Organization, OrganizationKind, Region, RegionLevel, Role, User
-from sanshe.assessments import rules
+from sanshe.assessments import actions, rules
 from sanshe.assessments.actions import add_months
 from sanshe.assessments.models import (
     Assessment,
@@ -182,4 +182,21 @@ def generate_assessments(seed: int, *, share: float = 0.8, open_share: float = 0
         summary.published += len(published)
         summary.open += len(opened)
         summary.overdue += sum(1 for a in published if a.valid_until and a.valid_until < today)
+    _work_in_progress(agency, assessors, requester, today)
     return summary
+
+
+def _work_in_progress(agency: Organization, assessors: list[User], requester: User, today: dt.date) -> None:
+    """Put a few open requests further along, through the real actions, so the agency's queue and
+    the assessors' visit list have something in them: four assigned, two of them booked."""
+    manager = User.objects.filter(memberships__organization=agency, memberships__role=Role.AGENCY_MANAGER).first()
+    if manager is None:
+        return
+    waiting = list(Assessment.objects.filter(status=AssessmentStatus.REQUESTED).select_related("person__residence_region")
+                   .order_by("pk")[:4])
+    for index, assessment in enumerate(waiting):
+        assigned = actions.assign_agency(assessment, agency=agency, acting_user=requester)
+        if index < 2:
+            visit = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9 + 5 * index, 30)))
+            actions.schedule_visit(assigned, assessor_1=assessors[0], assessor_2=assessors[1], visit_at=visit,
+                                   acting_user=manager)
