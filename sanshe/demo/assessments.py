@@ -24,8 +24,10 @@ from sanshe.assessments.models import (
     AssessmentSettings,
     AssessmentStatus,
     CapabilityRecord,
+    ReassessmentTrigger,
     Signature,
     SignerRole,
+    TriggerKind,
 )
 from sanshe.core.bulk import bulk_insert
 from sanshe.people.models import Person, PersonStatus
@@ -189,6 +191,15 @@ def generate_assessments(seed: int, *, share: float = 0.8, open_share: float = 0
 def _work_in_progress(agency: Organization, assessors: list[User], requester: User, today: dt.date) -> None:
     """Put a few open requests further along, through the real actions, so the agency's queue and
     the assessors' visit list have something in them: four assigned, two of them booked."""
+    # Events on the file since the last assessment: these people need an immediate re-assessment.
+    recent = CapabilityRecord.objects.filter(assessed_on__lt=today - dt.timedelta(days=30)).order_by("person_id")[:12]
+    ReassessmentTrigger.objects.bulk_create([
+        ReassessmentTrigger(person_id=record.person_id, kind=kind, occurred_on=today - dt.timedelta(days=3 + index),
+                            note=note, recorded_by=requester)
+        for index, (record, (kind, note)) in enumerate(zip(recent, [
+            (TriggerKind.FALL, "家中跌倒，髋部软组织挫伤"), (TriggerKind.HOSPITAL_DISCHARGE, "脑梗住院治疗后出院"),
+            (TriggerKind.HEALTH_CHANGE, "家属反映近期记忆力明显下降")] * 4, strict=False))
+    ])
     manager = User.objects.filter(memberships__organization=agency, memberships__role=Role.AGENCY_MANAGER).first()
     if manager is None:
         return
