@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from sanshe.accounts.models import Organization, Region
 from sanshe.people.models import Person
@@ -66,7 +67,8 @@ class Assessment(models.Model):
     requester_name = models.CharField("申请人", max_length=50, blank=True)  # family members ask through staff
     requester_relation = models.CharField("申请人与老人关系", max_length=20, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
+    # Defaults rather than auto_now_add, so records brought in from earlier systems keep their dates.
+    requested_at = models.DateTimeField(default=timezone.now)
 
     agency = models.ForeignKey(Organization, verbose_name="评估机构", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="assessments")
@@ -143,7 +145,7 @@ class Signature(models.Model):
     image = models.TextField()  # data:image/png;base64,…
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
-    signed_at = models.DateTimeField(auto_now_add=True)
+    signed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = "签名"

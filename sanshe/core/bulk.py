@@ -81,7 +81,8 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batc
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for obj in objs:
             for name in stamped:
-                setattr(obj, name, now)
+                if getattr(obj, name) is None:  # keep a time the caller set (historical records)
+                    setattr(obj, name, now)
             row = [getattr(obj, name) for name in attnames]
             if json_fields:
                 row = [json.dumps(v, ensure_ascii=False) if n in json_fields else v

@@ -90,7 +90,7 @@ def _answers(rng: random.Random, instrument: rules.Instrument, person: Person, t
 
 
 def _assessment(rng: random.Random, instrument: rules.Instrument, person: Person, *, today: dt.date,
-                agency: Organization, assessors: list[User], requested_by: User) -> Assessment:
+                agency: Organization, assessors: list[User], requested_by: User, reviewer: User | None) -> Assessment:
     assessed_on = today - dt.timedelta(days=rng.randint(5, 470))  # some older than the 12-month interval
     answers = _answers(rng, instrument, person, today)
     diagnoses = sorted({ICD10[c] for c in person.chronic_conditions or [] if c in ICD10})
@@ -109,7 +109,7 @@ def _assessment(rng: random.Random, instrument: rules.Instrument, person: Person
                     "height_cm": rng.randint(148, 178), "weight_kg": rng.randint(42, 82)},
         answers=answers, diagnoses=diagnoses, risk_events_30d=risk,
         result=result.as_dict(), total_score=result.total, preliminary_level=result.preliminary_level,
-        final_level=result.final_level, submitted_at=stamp, reviewed_at=stamp + dt.timedelta(days=1),
+        final_level=result.final_level, submitted_at=stamp, reviewed_by=reviewer, reviewed_at=stamp + dt.timedelta(days=1),
         review_note="审核通过", published_at=stamp + dt.timedelta(days=1), valid_from=assessed_on,
         valid_until=add_months(assessed_on, 12), objection_until=assessed_on + dt.timedelta(days=15),
     )
@@ -140,6 +140,7 @@ def generate_assessments(seed: int, *, share: float = 0.8, open_share: float = 0
     if len(assessors) < 2:
         return Summary()
     AssessmentSettings.objects.get_or_create(district=district)
+    reviewer = User.objects.filter(memberships__organization=agency, memberships__role=Role.AGENCY_MANAGER).first()
     signatures = {user.pk: scribble(rng) for user in assessors}
     informant_signature = scribble(rng)
     today = timezone.localdate()
@@ -150,7 +151,7 @@ def generate_assessments(seed: int, *, share: float = 0.8, open_share: float = 0
         with transaction.atomic():
             drawn = [(p, rng.random()) for p in batch]
             published = [_assessment(rng, instrument, p, today=today, agency=agency, assessors=assessors,
-                                     requested_by=requester) for p, r in drawn if r < share]
+                                     requested_by=requester, reviewer=reviewer) for p, r in drawn if r < share]
             opened = [Assessment(person_id=p.pk, number="", reason=AssessmentReason.FIRST, requested_by=requester,
                                  instrument_code=instrument.code, instrument_version=instrument.version,
                                  request_note="社区摸底发现，申请首次评估")
@@ -173,11 +174,14 @@ def generate_assessments(seed: int, *, share: float = 0.8, open_share: float = 0
                                                 valid_until=assessment.valid_until or today))
                 signed.extend([
                     Signature(assessment_id=assessment.pk, role=SignerRole.ASSESSOR_1, name=names[assessment.assessor_1_id or 0],
-                              image=signatures[assessment.assessor_1_id or 0], user_id=assessment.assessor_1_id),
+                              image=signatures[assessment.assessor_1_id or 0], user_id=assessment.assessor_1_id,
+                              signed_at=assessment.submitted_at or timezone.now()),
                     Signature(assessment_id=assessment.pk, role=SignerRole.ASSESSOR_2, name=names[assessment.assessor_2_id or 0],
-                              image=signatures[assessment.assessor_2_id or 0], user_id=assessment.assessor_2_id),
+                              image=signatures[assessment.assessor_2_id or 0], user_id=assessment.assessor_2_id,
+                              signed_at=assessment.submitted_at or timezone.now()),
                     Signature(assessment_id=assessment.pk, role=SignerRole.INFORMANT,
-                              name=assessment.basic_info["informant_name"], image=informant_signature),
+                              name=assessment.basic_info["informant_name"], image=informant_signature,
+                              signed_at=assessment.submitted_at or timezone.now()),
                 ])
             bulk_insert(CapabilityRecord, records)
             bulk_insert(Signature, signed)
