@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "sanshe.accounts",
     "sanshe.people",
     "sanshe.assessments",
+    "sanshe.eligibility",
     "sanshe.demo",
 ]
 

@@ -1,0 +1,123 @@
+"""Policy conditions against the database: the same tree as eligibility.rules, compiled to one
+query for the whole population (the monthly run), and the facts of one person for explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from sanshe.assessments.models import CapabilityRecord
+from sanshe.eligibility.rules import FieldSpec, build_fields
+from sanshe.lib.dates import age_on, birth_date_bounds_for_age
+from sanshe.people.codes import DisabilityCategory, EconomicStatus, LivingArrangement, PersonStatus, Sex
+from sanshe.people.models import SPECIAL_GROUP_FIELDS, Person
+
+LOOKUPS = {"eq": "exact", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
+COLUMNS = {"disability_grade": "disability_grade", "monthly_income": "monthly_income",
+           "income_after_medical": "income_after_medical", "capability_level": "capability__level"}
+
+
+@functools.cache
+def fields() -> dict[str, FieldSpec]:
+    return build_fields({
+        "sex": Sex.choices, "status": PersonStatus.choices, "economic_status": EconomicStatus.choices,
+        "living_arrangement": LivingArrangement.choices, "disability_category": DisabilityCategory.choices,
+        "special_groups": list(SPECIAL_GROUP_FIELDS.items()),
+    })
+
+
+def facts_for(person: Person, on: dt.date) -> dict[str, Any]:
+    """The values a condition can test, for one person on a date."""
+    record = CapabilityRecord.objects.filter(person=person, valid_until__gte=on).first()
+    income = person.monthly_income
+    facts: dict[str, Any] = {
+        "age": age_on(person.birth_date, on), "sex": person.sex, "status": person.status,
+        "economic_status": person.economic_status, "living_arrangement": person.living_arrangement,
+        "capability_level": record.level if record else None, "disability_grade": person.disability_grade,
+        "disability_category": person.disability_category or None,
+        "residence_region": person.residence_region.code,
+        "registered_region": person.registered_region.code if person.registered_region else None,
+        "monthly_income": income,
+        "income_after_medical": None if income is None else income - (person.monthly_medical_costs or Decimal(0)),
+        "family_doctor_signed": person.family_doctor_signed,
+    }
+    facts.update({name: getattr(person, name) for name in SPECIAL_GROUP_FIELDS})
+    return facts
+
+
+def _age_q(op: str, value: Any, on: dt.date) -> Q:
+    def band(low: int | None, high: int | None) -> Q:
+        earliest, latest = birth_date_bounds_for_age(low, high, on)
+        q = Q()
+        if latest is not None:
+            q &= Q(birth_date__lte=latest)
+        if earliest is not None:
+            q &= Q(birth_date__gte=earliest)
+        return q
+
+    if op == "between":
+        return band(int(value[0]), int(value[1]))
+    n = int(Decimal(str(value)))
+    return {"eq": band(n, n), "ne": ~band(n, n), "gte": band(n, None), "gt": band(n + 1, None),
+            "lte": band(None, n), "lt": band(None, n - 1)}[op]
+
+
+def _number_q(column: str, op: str, value: Any) -> Q:
+    present = Q(**{f"{column}__isnull": False})
+    if op == "between":
+        return present & Q(**{f"{column}__gte": value[0], f"{column}__lte": value[1]})
+    if op == "ne":
+        return present & ~Q(**{column: value})
+    return Q(**{f"{column}__{LOOKUPS[op]}": value})
+
+
+def to_q(tree: dict[str, Any], on: dt.date) -> Q:
+    """The condition tree as a query over people (see with_facts for the columns it needs)."""
+    if "all" in tree:
+        q = Q()
+        for child in tree["all"]:
+            q &= to_q(child, on)
+        return q
+    if "any" in tree:
+        q = Q(pk__in=[])
+        for child in tree["any"]:
+            q |= to_q(child, on)
+        return q
+    if "not" in tree:
+        return ~to_q(tree["not"], on)
+    field, op, value = tree["field"], tree["op"], tree.get("value")
+    spec = fields()[field]
+    if field == "age":
+        return _age_q(op, value, on)
+    if spec.kind == "bool":
+        return Q(**{field: op == "is_true"})
+    if spec.kind == "region":
+        prefix = str(value).rstrip("0") if len(str(value)) == 12 else str(value)
+        inside = Q(**{f"{field}__code__startswith": prefix})
+        return inside if op == "within" else ~inside
+    if spec.kind == "choice":
+        values = [str(v) for v in (value if isinstance(value, list) else [value])]
+        member = Q(**{f"{field}__in": values})
+        return member if op in ("eq", "in") else ~member
+    q = _number_q(COLUMNS[field], op, value)
+    if field == "capability_level":
+        q &= Q(capability__valid_until__gte=on)
+    return q
+
+
+def with_facts(qs: QuerySet[Person]) -> QuerySet[Person]:
+    """Add the computed columns conditions may test."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return qs.annotate(income_after_medical=ExpressionWrapper(
+        F("monthly_income") - Coalesce(F("monthly_medical_costs"), Value(Decimal(0)), output_field=money),
+        output_field=money))
+
+
+def people_matching(tree: dict[str, Any], on: dt.date, qs: QuerySet[Person] | None = None) -> QuerySet[Person]:
+    base = with_facts(qs if qs is not None else Person.objects.all())
+    return base.filter(to_q(tree, on))
