@@ -97,5 +97,4 @@ def run_import_benchmark(rows: int, seed: int) -> dict[str, Any]:
           f"import {imported:.1f} s ({result['import_rows_per_s']:,} rows/s), "
           f"end to end {result['end_to_end_rows_per_s']:,} rows/s; "
           f"created {job.created_count:,}, updated {job.updated_count:,}, people {before:,} → {after:,}")
-    job.file.delete(save=False)
     return result

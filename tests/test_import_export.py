@@ -385,3 +385,18 @@ def test_import_and_export_through_the_api(personas: Personas, district: Distric
     worker, worker_auth = api_client("worker")
     assert worker.post("/api/v1/people/imports", {"file": roster([good_row(2)])},
                        **worker_auth).status_code == 403  # type: ignore[arg-type]
+
+
+def test_the_uploaded_spreadsheet_is_deleted_once_imported(officer: Client, district: District) -> None:
+    """It holds full ID numbers in the clear; the masked error list is what stays."""
+    job = upload(officer, roster([good_row(1), BAD_ROWS[1][0]]))
+    path = job.file.path
+    import os
+
+    assert os.path.exists(path)
+    officer.post(f"/people/imports/{job.pk}/confirm/", {"action": "import", "valid_rows_only": "on"})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert not job.file
+    assert not os.path.exists(path)
+    assert officer.get(f"/people/imports/{job.pk}/errors.xlsx").status_code == 200

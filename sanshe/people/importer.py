@@ -546,6 +546,14 @@ def _batches(sheet: Sheet) -> Iterator[list[tuple[int, list[Any]]]]:
         yield batch
 
 
+def discard_file(job: ImportJob) -> None:
+    """The uploaded spreadsheet holds full ID numbers in the clear: once a job is finished (or can
+    never run) it is deleted; the masked error list stays in the database."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
 def validate_job(job: ImportJob) -> ImportJob:
     """First pass: check every row and store the errors; write no person."""
     _set(job, status=ImportStatus.VALIDATING, started_at=timezone.now(), processed_rows=0, message="")
@@ -554,6 +562,7 @@ def validate_job(job: ImportJob) -> ImportJob:
         sheet = open_sheet(job.file.path)
     except ImportFileError as exc:
         _set(job, status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now())
+        discard_file(job)
         return job
     _set(job, total_rows=sheet.total)
     checker = RowChecker(sheet.columns, job.created_by, timezone.localdate())
@@ -582,6 +591,7 @@ def validate_job(job: ImportJob) -> ImportJob:
         message = f"以下列不在模板中，已忽略：{'、'.join(sheet.ignored_headers)}"
     if sheet.total == 0:
         _set(job, status=ImportStatus.FAILED, message="文件中没有数据行", finished_at=timezone.now())
+        discard_file(job)
         return job
     _set(job, status=ImportStatus.VALIDATED, message=message[:500], finished_at=timezone.now())
     return job
@@ -606,6 +616,7 @@ def import_job(job: ImportJob) -> ImportJob:
         sheet = open_sheet(job.file.path)
     except ImportFileError as exc:
         _set(job, status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now())
+        discard_file(job)
         return job
     checker = RowChecker(sheet.columns, job.created_by, timezone.localdate())
     created = updated = skipped = processed = 0
@@ -638,6 +649,7 @@ def import_job(job: ImportJob) -> ImportJob:
     if skipped:
         summary += f"，跳过 {skipped} 行有错误的数据"
     _set(job, status=ImportStatus.DONE, message=summary, finished_at=timezone.now())
+    discard_file(job)
     return job
 
 
@@ -768,6 +780,6 @@ def cancel_import(user: Any, job: ImportJob) -> ImportJob:
     if job.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED):
         raise UserError("只有尚未导入的名单可以取消")
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CANCELLED, finished_at=timezone.now())
-    job.file.delete(save=False)
+    discard_file(job)
     job.refresh_from_db()
     return job

@@ -22,6 +22,7 @@ def _run(job_id: int, expected: tuple[str, ...], step: Callable[[ImportJob], Imp
         step(job)
     except Exception:
         log.exception("roster import %s failed", job_id)
+        importer.discard_file(job)
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportStatus.FAILED, finished_at=timezone.now(),
             message="处理过程中发生系统错误，已导入的批次保留，可重新上传同一文件继续（已建档的人员会被更新而不会重复）",
