@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from typing import Any
 
 import pytest
@@ -391,8 +392,6 @@ def test_the_uploaded_spreadsheet_is_deleted_once_imported(officer: Client, dist
     """It holds full ID numbers in the clear; the masked error list is what stays."""
     job = upload(officer, roster([good_row(1), BAD_ROWS[1][0]]))
     path = job.file.path
-    import os
-
     assert os.path.exists(path)
     officer.post(f"/people/imports/{job.pk}/confirm/", {"action": "import", "valid_rows_only": "on"})
     job.refresh_from_db()
