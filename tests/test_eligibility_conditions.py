@@ -91,6 +91,7 @@ def test_the_database_and_the_explanation_agree(
 def test_an_expired_assessment_does_not_count(district: District, personas: Personas) -> None:
     p = person(district, personas, age=70, level=3, economic_status="dibao")
     CapabilityRecord.objects.filter(person=p).update(valid_until=ON - dt.timedelta(days=1))
+    p = Person.objects.get(pk=p.pk)
     assert not evaluate(DIBAO_DEPENDENT, facts_for(p, ON), fields()).passed
     assert not people_matching(DIBAO_DEPENDENT, ON).exists()
 

@@ -33,7 +33,12 @@ def fields() -> dict[str, FieldSpec]:
 
 def facts_for(person: Person, on: dt.date) -> dict[str, Any]:
     """The values a condition can test, for one person on a date."""
-    record = CapabilityRecord.objects.filter(person=person, valid_until__gte=on).first()
+    try:
+        record: CapabilityRecord | None = person.capability  # one query, or none with select_related
+    except CapabilityRecord.DoesNotExist:
+        record = None
+    if record is not None and record.valid_until < on:
+        record = None
     income = person.monthly_income
     facts: dict[str, Any] = {
         "age": age_on(person.birth_date, on), "sex": person.sex, "status": person.status,

@@ -1,0 +1,198 @@
+"""Policies and the monthly run: every active policy evaluated for a district's whole population
+inside the database, one entitlement per person and policy with its reason, "take the highest,
+never double" inside an exclusivity group, exclusions between policies, and the change from the
+previous month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from sanshe.accounts.models import Region
+from sanshe.core.bulk import bulk_insert_values
+from sanshe.core.errors import UserError
+from sanshe.eligibility.models import (
+    ChangeFromPrevious,
+    Entitlement,
+    EntitlementRun,
+    Policy,
+    PolicyStatus,
+    PolicyVersion,
+    RunStatus,
+)
+from sanshe.eligibility.queries import facts_for, fields, people_matching
+from sanshe.eligibility.rules import ConditionError, evaluate, validate
+from sanshe.people.models import Person, PersonStatus
+
+# People no longer on the district's books from their status date on.
+GONE = (PersonStatus.DECEASED, PersonStatus.MOVED_AWAY)
+
+
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def previous_month(month: dt.date) -> dt.date:
+    return (month - dt.timedelta(days=1)).replace(day=1)
+
+
+@transaction.atomic
+def add_version(policy: Policy, *, effective_from: dt.date, condition: dict[str, Any], amount: Decimal,
+                acting_user: Any, note: str = "", parameters: dict[str, Any] | None = None) -> PolicyVersion:
+    """A new version of a policy's conditions and amount from a date; the previous one ends the day before."""
+    try:
+        validate(condition, fields())
+    except ConditionError as exc:
+        raise UserError(exc.message, field=f"condition.{exc.path}".rstrip(".")) from None
+    if amount < 0:
+        raise UserError("金额不能为负数", field="amount")
+    earlier = policy.versions.filter(effective_from__gte=effective_from).first()
+    if earlier is not None:
+        raise UserError(f"已有 {earlier.effective_from} 生效的版本，新版本须晚于它", field="effective_from")
+    current = policy.versions.order_by("-effective_from").first()
+    if current is not None:
+        current.effective_to = effective_from - dt.timedelta(days=1)
+        current.save(update_fields=["effective_to"])
+    return PolicyVersion.objects.create(
+        policy=policy, number=(current.number + 1) if current else 1, effective_from=effective_from,
+        condition=condition, amount=amount, parameters=parameters or {}, note=note[:300], created_by=acting_user,
+    )
+
+
+def versions_in_force(district: Region, month: dt.date) -> list[PolicyVersion]:
+    """The version of each active policy that is in force on the first day of the month (a change
+    made mid-month applies from the next month: past and current months are never recomputed)."""
+    return list(
+        PolicyVersion.objects.filter(policy__district=district, policy__status=PolicyStatus.ACTIVE,
+                                     effective_from__lte=month)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=month))
+        .select_related("policy__fund").order_by("policy_id")
+    )
+
+
+def population(district: Region, month: dt.date) -> QuerySet[Person]:
+    """Everyone living in the district at the start of the month."""
+    return Person.objects.filter(residence_region__code__startswith=district.prefix).exclude(
+        status__in=GONE, status_since__lte=month)
+
+
+@dataclass
+class Candidate:
+    version: PolicyVersion
+    amount: Decimal
+
+
+@dataclass
+class MonthResult:
+    run: EntitlementRun
+    granted: int = 0
+    dropped_by_group: int = 0
+    dropped_by_exclusion: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _choose(candidates: list[Candidate]) -> tuple[list[Candidate], int, int]:
+    """Exclusions first (a policy is refused to people who receive one it excludes), then in each
+    exclusivity group only the most generous policy (ties: the older policy)."""
+    codes = {c.version.policy.code for c in candidates}
+    kept = [c for c in candidates if not set(c.version.policy.excludes) & (codes - {c.version.policy.code})]
+    excluded = len(candidates) - len(kept)
+    best: dict[str, Candidate] = {}
+    chosen: list[Candidate] = []
+    for c in kept:
+        group = c.version.policy.exclusivity_group
+        if not group:
+            chosen.append(c)
+            continue
+        current = best.get(group)
+        if current is None or (c.amount, -c.version.policy_id) > (current.amount, -current.version.policy_id):
+            best[group] = c
+    chosen.extend(best.values())
+    return chosen, excluded, len(kept) - len(chosen)
+
+
+@transaction.atomic
+def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthResult:
+    """Evaluate every active policy for the month and write the entitlements with their reasons."""
+    month = first_of_month(month)
+    done = EntitlementRun.objects.filter(district=district, month=month, status=RunStatus.DONE).first()
+    if done is not None:
+        raise UserError(f"{month:%Y年%m月}的待遇已于 {timezone.localtime(done.started_at):%Y-%m-%d %H:%M} 计算完成，"
+                        "已计算的月份不会被重新计算")
+    run = EntitlementRun.objects.create(district=district, month=month, started_by=acting_user)
+    people = population(district, month)
+    candidates: dict[int, list[Candidate]] = defaultdict(list)
+    for version in versions_in_force(district, month):
+        for person_id in people_matching(version.condition, month, people).values_list("pk", flat=True):
+            candidates[person_id].append(Candidate(version, version.amount))
+    previous = _previous_amounts(district, month)
+    rows: list[dict[str, Any]] = []
+    result = MonthResult(run)
+    by_id = {p.pk: p for p in Person.objects.filter(pk__in=list(candidates))
+             .select_related("residence_region", "registered_region", "capability")}
+    for person_id, offered in candidates.items():
+        chosen, excluded, grouped = _choose(offered)
+        result.dropped_by_exclusion += excluded
+        result.dropped_by_group += grouped
+        facts = facts_for(by_id[person_id], month)
+        for c in chosen:
+            outcome = evaluate(c.version.condition, facts, fields())
+            before = previous.get((person_id, c.version.policy_id))
+            change = (ChangeFromPrevious.NEW if before is None else
+                      ChangeFromPrevious.SAME if before == c.amount else ChangeFromPrevious.CHANGED)
+            rows.append({
+                "run_id": run.pk, "month": month, "person_id": person_id, "policy_id": c.version.policy_id,
+                "version_id": c.version.pk, "amount": c.amount, "change": change,
+                "reason": {"version": c.version.number, "effective_from": c.version.effective_from.isoformat(),
+                           "checks": [check.text for check in outcome.checks if check.passed],
+                           "competing": [o.version.policy.name for o in offered if o is not c]},
+            })
+    bulk_insert_values(Entitlement, rows)
+    run.entitlements = len(rows)
+    run.total_amount = sum((r["amount"] for r in rows), Decimal(0))
+    run.status, run.finished_at = RunStatus.DONE, timezone.now()
+    run.save()
+    result.granted = len(rows)
+    return result
+
+
+def _previous_amounts(district: Region, month: dt.date) -> dict[tuple[int, int], Decimal]:
+    run = EntitlementRun.objects.filter(district=district, month=previous_month(month),
+                                        status=RunStatus.DONE).first()
+    if run is None:
+        return {}
+    return {(p, q): a for p, q, a in run.rows.values_list("person_id", "policy_id", "amount")}
+
+
+@dataclass
+class MonthDiff:
+    new: int
+    changed: int
+    ended: int
+    cost_by_fund: dict[str, Decimal]
+    cost_by_street: dict[str, Decimal]
+
+
+def month_diff(run: EntitlementRun) -> MonthDiff:
+    """New, changed and ended entitlements against the previous month, and the cost per fund and street."""
+    current = set(run.rows.values_list("person_id", "policy_id"))
+    before = _previous_amounts(run.district, run.month)
+    by_fund: dict[str, Decimal] = defaultdict(Decimal)
+    by_street: dict[str, Decimal] = defaultdict(Decimal)
+    for fund, street, amount in run.rows.values_list("policy__fund__name", "person__residence_region__parent__name",
+                                                     "amount"):
+        by_fund[fund] += amount
+        by_street[street or ""] += amount
+    return MonthDiff(
+        new=run.rows.filter(change=ChangeFromPrevious.NEW).count(),
+        changed=run.rows.filter(change=ChangeFromPrevious.CHANGED).count(),
+        ended=len(set(before) - current),
+        cost_by_fund=dict(by_fund), cost_by_street=dict(by_street),
+    )
