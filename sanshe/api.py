@@ -15,6 +15,7 @@ from sanshe.accounts.api import router as accounts_router
 from sanshe.assessments.api import router as assessments_router
 from sanshe.assessments.api_workflow import router as assessment_workflow_router
 from sanshe.core.errors import UserError, ValidationFailed
+from sanshe.eligibility.api import router as eligibility_router
 from sanshe.people.api import router as people_router
 
 api = NinjaAPI(
@@ -30,6 +31,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", people_router)
 api.add_router("/", assessments_router)
 api.add_router("/", assessment_workflow_router)
+api.add_router("/", eligibility_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:

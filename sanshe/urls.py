@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("sanshe.accounts.urls")),
     path("people/", include("sanshe.people.urls")),
     path("assessments/", include("sanshe.assessments.urls")),
+    path("eligibility/", include("sanshe.eligibility.urls")),
     path("api/v1/", api.urls),
 ]

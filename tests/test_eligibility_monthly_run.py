@@ -139,3 +139,43 @@ def test_a_new_amount_applies_from_its_date(district: District, personas: Person
     with pytest.raises(UserError, match="须晚于"):
         actions.add_version(scheme["500"], effective_from=dt.date(2027, 1, 15), condition=AGED_80,
                             amount=Decimal("9"), acting_user=by)
+
+
+def test_the_persons_page_and_the_api_explain_each_policy(
+    district: District, personas: Personas, scheme: dict[str, Policy]
+) -> None:
+    import json
+
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    p = person(district, personas, age=78, level=1)
+    actions.run_month(district.district, MONTH, acting_user=personas.district_officer)
+    client = Client()
+    client.force_login(personas.community_worker)
+    page = client.get(f"/eligibility/person/{p.pk}/panel/").content.decode()
+    assert "年龄 78岁 &lt; 80岁" in page  # 80岁以上: the first condition that failed
+    assert "未享受" in page
+    token = client.post("/api/v1/auth/token", json.dumps({"username": "worker", "password": PASSWORD}),
+                        content_type="application/json").json()["token"]
+    rows = client.get(f"/api/v1/people/{p.pk}/entitlements", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    by_code = {r["policy_code"]: r for r in rows}
+    assert by_code["aged_80"]["failure"] == "年龄 78岁 < 80岁"
+    assert not any(r["granted"] for r in rows)
+    outsider = Client()
+    outsider.force_login(personas.neighbour_worker)
+    assert outsider.get(f"/eligibility/person/{p.pk}/panel/").status_code == 404
+
+
+def test_a_granted_entitlement_shows_its_reason(district: District, personas: Personas,
+                                                scheme: dict[str, Policy]) -> None:
+    from django.test import Client
+
+    p = person(district, personas, age=83)
+    actions.run_month(district.district, MONTH, acting_user=personas.district_officer)
+    client = Client()
+    client.force_login(personas.community_worker)
+    page = client.get(f"/eligibility/person/{p.pk}/panel/").content.decode()
+    assert "享受" in page
+    assert "年龄 83岁 ≥ 80岁" in page

@@ -12,7 +12,8 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Va
 from django.db.models.functions import Coalesce
 
 from sanshe.assessments.models import CapabilityRecord
-from sanshe.eligibility.rules import FieldSpec, build_fields
+from sanshe.eligibility.models import Entitlement, Policy, PolicyStatus, PolicyVersion, RunStatus
+from sanshe.eligibility.rules import FieldSpec, build_fields, evaluate
 from sanshe.lib.dates import age_on, birth_date_bounds_for_age
 from sanshe.people.codes import DisabilityCategory, EconomicStatus, LivingArrangement, PersonStatus, Sex
 from sanshe.people.models import SPECIAL_GROUP_FIELDS, Person
@@ -126,3 +127,33 @@ def with_facts(qs: QuerySet[Person]) -> QuerySet[Person]:
 def people_matching(tree: dict[str, Any], on: dt.date, qs: QuerySet[Person] | None = None) -> QuerySet[Person]:
     base = with_facts(qs if qs is not None else Person.objects.all())
     return base.filter(to_q(tree, on))
+
+
+def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
+    """Every active policy of the person's district for one person: the entitlement of the latest
+    run with its reason, or — for a policy not received — the first condition that failed."""
+    latest = (Entitlement.objects.filter(person=person, run__status=RunStatus.DONE).order_by("-month")
+              .values_list("month", flat=True).first())
+    granted = {e.policy_id: e for e in Entitlement.objects.filter(person=person, month=latest)} if latest else {}
+    facts = facts_for(person, on)
+    rows = []
+    region_code = person.residence_region.code
+    for policy in Policy.objects.filter(status=PolicyStatus.ACTIVE).select_related("fund", "district").order_by("id"):
+        if not region_code.startswith(policy.district.prefix):
+            continue
+        version = (PolicyVersion.objects.filter(policy=policy, effective_from__lte=on)
+                   .order_by("-effective_from").first())
+        if version is None:
+            continue
+        entitlement = granted.get(policy.pk)
+        if entitlement is not None:
+            rows.append({"policy": policy, "granted": True, "amount": entitlement.amount, "month": latest,
+                         "reasons": entitlement.reason.get("checks", []), "failure": ""})
+            continue
+        outcome = evaluate(version.condition, facts, fields())
+        failure = outcome.first_failure
+        if outcome.passed:
+            failure = "符合条件，但同组内已享受更高待遇或与已享受的待遇不能同时享受"
+        rows.append({"policy": policy, "granted": False, "amount": version.amount, "month": latest,
+                     "reasons": [], "failure": failure})
+    return rows
