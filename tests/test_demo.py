@@ -287,3 +287,14 @@ def test_the_agency_has_requests_to_book_and_its_assessors_visits_to_make(demo: 
     assessor = User.objects.get(username=accounts["assessor"]["username"])
     assert Assessment.objects.filter(status=AssessmentStatus.ASSIGNED).exists()
     assert Assessment.objects.filter(status=AssessmentStatus.SCHEDULED, assessor_1=assessor).exists()
+
+
+def test_the_seed_policies_are_in_force_with_this_months_entitlements(demo: Path) -> None:
+    from sanshe.eligibility.models import Entitlement, Policy
+
+    assert Policy.objects.filter(code__startswith="home_care_").count() == 4
+    month = timezone.localdate().replace(day=1)
+    assert Entitlement.objects.filter(month=month).exists()
+    # Take the highest, never double: at most one home-care subsidy per person.
+    per_person = Entitlement.objects.filter(month=month, policy__exclusivity_group="home_care_subsidy")
+    assert per_person.count() == per_person.values("person").distinct().count()

@@ -12,6 +12,7 @@ from sanshe.accounts.models import Region
 from sanshe.core.errors import UserError
 from sanshe.demo.assessments import generate_assessments
 from sanshe.demo.generator import accounts_path, generate, reset_demo_data
+from sanshe.demo.policies import generate_policies
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="已有区划数据时什么也不做")
         parser.add_argument("--reset", action="store_true", help="先清空数据库中的全部数据，再重新生成")
         parser.add_argument("--force", action="store_true", help="允许在非演示模式下运行（会写入虚构数据）")
+        parser.add_argument("--no-policies", action="store_true", help="不生成补贴政策和本月待遇")
         parser.add_argument("--assessed", type=float, default=0.8,
                             help="已完成能力评估的人员比例（0–1，默认 0.8；另有约 1%% 的评估申请在办）")
 
@@ -62,4 +64,10 @@ class Command(BaseCommand):
                 f"能力评估已生成：已生效 {assessed.published:,} 份（其中逾期未复评 {assessed.overdue:,} 人），"
                 f"在办申请 {assessed.open:,} 份，用时 {time.perf_counter() - started:.1f} 秒。"
             ))
+        if options["no_policies"]:
+            return
+        started = time.perf_counter()
+        granted = generate_policies()
+        self.stdout.write(self.style.SUCCESS(
+            f"补贴政策已生成并计算本月待遇：{granted:,} 条，用时 {time.perf_counter() - started:.1f} 秒。"))
         self.stdout.write(f"演示账号和密码已写入 {accounts_path()}，可运行 python manage.py demo_accounts 查看。")
