@@ -179,3 +179,25 @@ def test_a_granted_entitlement_shows_its_reason(district: District, personas: Pe
     page = client.get(f"/eligibility/person/{p.pk}/panel/").content.decode()
     assert "享受" in page
     assert "年龄 83岁 ≥ 80岁" in page
+
+
+def test_simulating_a_change_shows_who_gains_and_loses_and_writes_nothing(
+    district: District, personas: Personas, scheme: dict[str, Policy]
+) -> None:
+    person(district, personas, age=85)  # 500 today
+    person(district, personas, age=77)  # nothing today
+    person(district, personas, age=85, level=3, economic_status="dibao")  # 1,000: unaffected
+    lowered = {"field": "age", "op": "gte", "value": 75}
+    result = actions.simulate(district.district, MONTH, policy=scheme["500"], condition=lowered,
+                              amount=Decimal("550"))
+    assert (result.gains, result.losses) == (2, 0)
+    assert result.cost_after - result.cost_before == Decimal("600")  # +50 and +550
+    assert result.by_fund == {"福彩公益金": Decimal("600")}
+    assert sum(result.by_street.values()) == Decimal("600")
+    assert not Entitlement.objects.exists()
+    stricter = actions.simulate(district.district, MONTH, policy=scheme["500"],
+                                condition={"field": "age", "op": "gte", "value": 90}, amount=Decimal("500"))
+    assert (stricter.gains, stricter.losses) == (0, 1)
+    with pytest.raises(UserError, match="年龄的比较值"):
+        actions.simulate(district.district, MONTH, policy=scheme["500"],
+                         condition={"field": "age", "op": "gte", "value": "x"}, amount=Decimal("1"))

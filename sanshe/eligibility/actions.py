@@ -127,11 +127,7 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
         raise UserError(f"{month:%Y年%m月}的待遇已于 {timezone.localtime(done.started_at):%Y-%m-%d %H:%M} 计算完成，"
                         "已计算的月份不会被重新计算")
     run = EntitlementRun.objects.create(district=district, month=month, started_by=acting_user)
-    people = population(district, month)
-    candidates: dict[int, list[Candidate]] = defaultdict(list)
-    for version in versions_in_force(district, month):
-        for person_id in people_matching(version.condition, month, people).values_list("pk", flat=True):
-            candidates[person_id].append(Candidate(version, version.amount))
+    candidates = _candidates(district, month, versions_in_force(district, month))
     previous = _previous_amounts(district, month)
     rows: list[dict[str, Any]] = []
     result = MonthResult(run)
@@ -161,6 +157,69 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
     run.save()
     result.granted = len(rows)
     return result
+
+
+def _candidates(district: Region, month: dt.date, versions: list[PolicyVersion]) -> dict[int, list[Candidate]]:
+    """Who each version's condition selects, in the database: person id → offers."""
+    people = population(district, month)
+    candidates: dict[int, list[Candidate]] = defaultdict(list)
+    for version in versions:
+        for person_id in people_matching(version.condition, month, people).values_list("pk", flat=True):
+            candidates[person_id].append(Candidate(version, version.amount))
+    return candidates
+
+
+def _granted(candidates: dict[int, list[Candidate]]) -> dict[tuple[int, int], Decimal]:
+    return {(person_id, c.version.policy_id): c.amount
+            for person_id, offered in candidates.items() for c in _choose(offered)[0]}
+
+
+@dataclass
+class Simulation:
+    gains: int  # people who would receive more in total
+    losses: int  # people who would receive less
+    cost_before: Decimal
+    cost_after: Decimal
+    by_street: dict[str, Decimal]  # change in monthly cost
+    by_fund: dict[str, Decimal]
+
+
+def simulate(district: Region, month: dt.date, *, policy: Policy, condition: dict[str, Any],
+             amount: Decimal) -> Simulation:
+    """The effect of a policy (new or changed) on this month's population, written nowhere."""
+    try:
+        validate(condition, fields())
+    except ConditionError as exc:
+        raise UserError(exc.message, field=f"condition.{exc.path}".rstrip(".")) from None
+    month = first_of_month(month)
+    current = [v for v in versions_in_force(district, month) if v.policy_id != policy.pk]
+    before = _granted(_candidates(district, month, versions_in_force(district, month)))
+    proposal = PolicyVersion(policy=policy, number=0, effective_from=month, condition=condition, amount=amount)
+    after = _granted(_candidates(district, month, [*current, proposal]))
+    totals_before: dict[int, Decimal] = defaultdict(Decimal)
+    totals_after: dict[int, Decimal] = defaultdict(Decimal)
+    for (person_id, _), value in before.items():
+        totals_before[person_id] += value
+    for (person_id, _), value in after.items():
+        totals_after[person_id] += value
+    people = set(totals_before) | set(totals_after)
+    streets = dict(Person.objects.filter(pk__in=people).values_list("pk", "residence_region__parent__name"))
+    funds = {v.policy_id: v.policy.fund.name for v in current}
+    funds[policy.pk] = policy.fund.name
+    by_street: dict[str, Decimal] = defaultdict(Decimal)
+    by_fund: dict[str, Decimal] = defaultdict(Decimal)
+    for person_id in people:
+        by_street[streets.get(person_id) or ""] += totals_after[person_id] - totals_before[person_id]
+    for (_, policy_id), value in after.items():
+        by_fund[funds[policy_id]] += value
+    for (_, policy_id), value in before.items():
+        by_fund[funds.get(policy_id, "")] -= value
+    return Simulation(
+        gains=sum(1 for p in people if totals_after[p] > totals_before[p]),
+        losses=sum(1 for p in people if totals_after[p] < totals_before[p]),
+        cost_before=sum(before.values(), Decimal(0)), cost_after=sum(after.values(), Decimal(0)),
+        by_street={k: v for k, v in by_street.items() if v}, by_fund={k: v for k, v in by_fund.items() if v},
+    )
 
 
 def _previous_amounts(district: Region, month: dt.date) -> dict[tuple[int, int], Decimal]:
