@@ -138,11 +138,13 @@ def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
     facts = facts_for(person, on)
     rows = []
     region_code = person.residence_region.code
-    for policy in Policy.objects.filter(status=PolicyStatus.ACTIVE).select_related("fund", "district").order_by("id"):
-        if not region_code.startswith(policy.district.prefix):
-            continue
-        version = (PolicyVersion.objects.filter(policy=policy, effective_from__lte=on)
-                   .order_by("-effective_from").first())
+    policies = [p for p in Policy.objects.filter(status=PolicyStatus.ACTIVE).select_related("fund", "district")
+                .order_by("id") if region_code.startswith(p.district.prefix)]
+    in_force: dict[int, PolicyVersion] = {}
+    for v in PolicyVersion.objects.filter(policy__in=policies, effective_from__lte=on).order_by("effective_from"):
+        in_force[v.policy_id] = v  # the last one in date order is the version in force on `on`
+    for policy in policies:
+        version = in_force.get(policy.pk)
         if version is None:
             continue
         entitlement = granted.get(policy.pk)

@@ -554,15 +554,22 @@ def discard_file(job: ImportJob) -> None:
         ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
+def _open_or_fail(job: ImportJob) -> Sheet | None:
+    """The job's sheet, or None after marking the job failed (an unreadable file never runs)."""
+    try:
+        return open_sheet(job.file.path)
+    except ImportFileError as exc:
+        _set(job, status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now())
+        discard_file(job)
+        return None
+
+
 def validate_job(job: ImportJob) -> ImportJob:
     """First pass: check every row and store the errors; write no person."""
     _set(job, status=ImportStatus.VALIDATING, started_at=timezone.now(), processed_rows=0, message="")
     ImportRowError.objects.filter(job=job).delete()
-    try:
-        sheet = open_sheet(job.file.path)
-    except ImportFileError as exc:
-        _set(job, status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now())
-        discard_file(job)
+    sheet = _open_or_fail(job)
+    if sheet is None:
         return job
     _set(job, total_rows=sheet.total)
     checker = RowChecker(sheet.columns, job.created_by, timezone.localdate())
@@ -612,11 +619,8 @@ def import_job(job: ImportJob) -> ImportJob:
     """Second pass: write the valid rows in batches (each batch its own transaction)."""
     _set(job, status=ImportStatus.IMPORTING, started_at=timezone.now(), processed_rows=0,
          created_count=0, updated_count=0)
-    try:
-        sheet = open_sheet(job.file.path)
-    except ImportFileError as exc:
-        _set(job, status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now())
-        discard_file(job)
+    sheet = _open_or_fail(job)
+    if sheet is None:
         return job
     checker = RowChecker(sheet.columns, job.created_by, timezone.localdate())
     created = updated = skipped = processed = 0
