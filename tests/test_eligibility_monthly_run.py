@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sanshe.core.errors import UserError
-from sanshe.eligibility import actions
+from sanshe.eligibility import actions, authoring
 from sanshe.eligibility.models import Entitlement, Fund, Policy, PolicyStatus
 from sanshe.people.models import Person
 from tests.factories import District, Personas
@@ -27,7 +27,7 @@ def policy(d: District, by: Any, code: str, name: str, condition: dict[str, Any]
     p = Policy.objects.create(district=d.district, code=code, name=name, legal_basis="上政发〔2015〕1号",
                               fund=fund, benefit_kind="monthly_quota", exclusivity_group=group,
                               excludes=list(excludes), status=PolicyStatus.ACTIVE, created_by=by)
-    actions.add_version(p, effective_from=dt.date(2026, 1, 1), condition=condition, amount=Decimal(amount),
+    authoring.add_version(p, effective_from=dt.date(2026, 1, 1), condition=condition, amount=Decimal(amount),
                         acting_user=by)
     return p
 
@@ -130,14 +130,14 @@ def test_a_new_amount_applies_from_its_date(district: District, personas: Person
                                            scheme: dict[str, Policy]) -> None:
     by = personas.district_officer
     p = person(district, personas, age=88)
-    actions.add_version(scheme["500"], effective_from=dt.date(2027, 2, 1), condition=AGED_80,
+    authoring.add_version(scheme["500"], effective_from=dt.date(2027, 2, 1), condition=AGED_80,
                         amount=Decimal("550"), acting_user=by)
     for month in (dt.date(2027, 1, 1), dt.date(2027, 2, 1)):
         actions.run_month(district.district, month, acting_user=by)
     amounts = dict(Entitlement.objects.filter(person=p).values_list("month", "amount"))
     assert amounts == {dt.date(2027, 1, 1): Decimal("500"), dt.date(2027, 2, 1): Decimal("550")}
     with pytest.raises(UserError, match="须晚于"):
-        actions.add_version(scheme["500"], effective_from=dt.date(2027, 1, 15), condition=AGED_80,
+        authoring.add_version(scheme["500"], effective_from=dt.date(2027, 1, 15), condition=AGED_80,
                             amount=Decimal("9"), acting_user=by)
 
 

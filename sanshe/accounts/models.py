@@ -147,6 +147,12 @@ class Capability(models.TextChoices):
     # Held through an assessment agency membership: scope is the agency's own assessments.
     MANAGE_AGENCY_ASSESSMENTS = "manage_agency_assessments", "评估机构派员、审核和发布"
     PERFORM_ASSESSMENT = "perform_assessment", "上门评估"
+    MANAGE_POLICIES = "manage_policies", "制定补贴政策、计算月度待遇"
+    VIEW_ENTITLEMENTS = "view_entitlements", "查看辖区待遇"
+    APPLY_ENTITLEMENT = "apply_entitlement", "受理待遇申请"
+    # The approval level follows the membership's region: a community membership approves at the
+    # community step, a street membership at the street step, a district membership at the last.
+    APPROVE_ENTITLEMENTS = "approve_entitlements", "审核审批待遇、公示和异议处理"
 
 
 C = Capability
@@ -158,15 +164,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset({C.MANAGE_REGIONS, C.MANAGE_ACCOUNTS}),
     Role.DISTRICT_OFFICER: frozenset(
         {C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE, C.MANAGE_REGIONS,
-         C.REQUEST_ASSESSMENT, C.ASSIGN_ASSESSMENT, C.CONFIGURE_ASSESSMENT, C.VIEW_ASSESSMENTS}
+         C.REQUEST_ASSESSMENT, C.ASSIGN_ASSESSMENT, C.CONFIGURE_ASSESSMENT, C.VIEW_ASSESSMENTS,
+         C.MANAGE_POLICIES, C.VIEW_ENTITLEMENTS, C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS}
     ),
     Role.STREET_OFFICER: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE,
-                                    C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS}),
+                                    C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS,
+                                    C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS}),
     Role.ELDER_ASSISTANT: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.EXPORT_PEOPLE,
-                                     C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS}),
-    Role.SOCIAL_WORKER: frozenset({C.VIEW_PEOPLE, C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS}),
+                                     C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS,
+                                     C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS}),
+    Role.SOCIAL_WORKER: frozenset({C.VIEW_PEOPLE, C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.APPLY_ENTITLEMENT}),
     Role.OPERATOR: frozenset({C.VIEW_PEOPLE}),
-    Role.AUDITOR: frozenset({C.VIEW_PEOPLE, C.VIEW_AUDIT, C.VIEW_ASSESSMENTS}),
+    Role.AUDITOR: frozenset({C.VIEW_PEOPLE, C.VIEW_AUDIT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS}),
     Role.PROVIDER_MANAGER: frozenset(),
     Role.CAREGIVER: frozenset(),
     Role.ASSESSOR: frozenset({C.PERFORM_ASSESSMENT}),

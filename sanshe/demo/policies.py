@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from sanshe.accounts.models import Region, RegionLevel, Role, User
-from sanshe.eligibility import actions
+from sanshe.eligibility import actions, authoring
 from sanshe.eligibility.models import BenefitKind, Fund, Policy, PolicyStatus
 
 AGED_60 = {"field": "age", "op": "gte", "value": 60}
@@ -58,7 +58,7 @@ def generate_policies() -> int:
             exclusivity_group=spec["group"], excludes=spec.get("excludes", []), status=PolicyStatus.ACTIVE,
             created_by=officer,
         )
-        actions.add_version(policy, effective_from=dt.date(2026, 1, 1), condition=spec["condition"],
+        authoring.add_version(policy, effective_from=dt.date(2026, 1, 1), condition=spec["condition"],
                             amount=Decimal(spec["amount"]), acting_user=officer)
     result = actions.run_month(district, timezone.localdate(), acting_user=officer)
     return result.granted

@@ -43,29 +43,6 @@ def previous_month(month: dt.date) -> dt.date:
     return (month - dt.timedelta(days=1)).replace(day=1)
 
 
-@transaction.atomic
-def add_version(policy: Policy, *, effective_from: dt.date, condition: dict[str, Any], amount: Decimal,
-                acting_user: Any, note: str = "", parameters: dict[str, Any] | None = None) -> PolicyVersion:
-    """A new version of a policy's conditions and amount from a date; the previous one ends the day before."""
-    try:
-        validate(condition, fields())
-    except ConditionError as exc:
-        raise UserError(exc.message, field=f"condition.{exc.path}".rstrip(".")) from None
-    if amount < 0:
-        raise UserError("金额不能为负数", field="amount")
-    earlier = policy.versions.filter(effective_from__gte=effective_from).first()
-    if earlier is not None:
-        raise UserError(f"已有 {earlier.effective_from} 生效的版本，新版本须晚于它", field="effective_from")
-    current = policy.versions.order_by("-effective_from").first()
-    if current is not None:
-        current.effective_to = effective_from - dt.timedelta(days=1)
-        current.save(update_fields=["effective_to"])
-    return PolicyVersion.objects.create(
-        policy=policy, number=(current.number + 1) if current else 1, effective_from=effective_from,
-        condition=condition, amount=amount, parameters=parameters or {}, note=note[:300], created_by=acting_user,
-    )
-
-
 def versions_in_force(district: Region, month: dt.date) -> list[PolicyVersion]:
     """The version of each active policy that is in force on the first day of the month (a change
     made mid-month applies from the next month: past and current months are never recomputed)."""
@@ -145,7 +122,9 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
                       ChangeFromPrevious.SAME if before == c.amount else ChangeFromPrevious.CHANGED)
             rows.append({
                 "run_id": run.pk, "month": month, "person_id": person_id, "policy_id": c.version.policy_id,
-                "version_id": c.version.pk, "amount": c.amount, "change": change,
+                "version_id": c.version.pk, "amount": c.amount, "change": change, "payable": c.amount,
+                "starts_on": month, "source": "run", "end_reason": "",
+                "status": "active" if change == ChangeFromPrevious.SAME else "pending",
                 "reason": {"version": c.version.number, "effective_from": c.version.effective_from.isoformat(),
                            "checks": [check.text for check in outcome.checks if check.passed],
                            "competing": [o.version.policy.name for o in offered if o is not c]},
