@@ -26,6 +26,12 @@ class AuditAction(models.TextChoices):
     MANAGE_REGIONS = "manage_regions", "区划管理"
     SEARCH_AUDIT = "search_audit", "查询审计日志"
     VIEW_ASSESSMENT_REPORT = "view_assessment_report", "查看评估报告"
+    MANAGE_POLICY = "manage_policy", "维护补贴政策"
+    RUN_ENTITLEMENTS = "run_entitlements", "计算月度待遇"
+    VIEW_ENTITLEMENTS = "view_entitlements", "查看待遇名单"
+    EXPORT_ENTITLEMENTS = "export_entitlements", "导出待遇名单或公示"
+    APPROVE_ENTITLEMENTS = "approve_entitlements", "审核审批待遇"
+    APPLY_ENTITLEMENT = "apply_entitlement", "受理待遇申请"
 
 
 class Channel(models.TextChoices):
