@@ -14,6 +14,7 @@ import pytest
 from sanshe.core.errors import UserError
 from sanshe.eligibility import actions, authoring
 from sanshe.eligibility.models import Entitlement, Fund, Policy, PolicyStatus
+from sanshe.eligibility.queries import reason_checks
 from sanshe.people.models import Person
 from tests.factories import District, Personas
 from tests.test_eligibility_conditions import AGED_80, DIBAO_DEPENDENT, GROUP_THREE, NON_DIBAO_DEPENDENT, person
@@ -73,7 +74,7 @@ def test_each_person_gets_exactly_one_amount_the_highest(
     assert len(rows) == 1
     assert rows[0].amount == Decimal(amount)
     assert rows[0].policy == scheme[amount]
-    assert rows[0].reason["checks"]  # the conditions that held, with the person's values
+    assert reason_checks(rows[0].version.condition, rows[0].reason)  # the conditions that held, with the values
     assert rows[0].reason["version"] == 1
 
 

@@ -46,6 +46,7 @@ from sanshe.core.bulk import bulk_update_rows
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction
 from sanshe.people.models import Person, PersonStatus, ProviderLink
+from sanshe.people.signals import file_changed
 
 S = AssessmentStatus
 MAX_SIGNATURE_CHARS = 400_000  # a phone-drawn PNG is a few tens of kB
@@ -376,6 +377,8 @@ def _make_current(assessment: Assessment) -> None:
         defaults={"assessment": assessment, "level": assessment.final_level or 0,
                   "assessed_on": assessment.valid_from, "valid_until": assessment.valid_until},
     )
+    file_changed.send(Person, person_ids=[assessment.person_id], effective=assessment.valid_from,
+                      reason=f"能力评估结果生效：{assessment.final_level}级", acting_user=None)
 
 
 @transaction.atomic
@@ -503,7 +506,9 @@ def run_rescore(run: RescoreRun) -> RescoreRun:
             bulk_update_rows(Assessment, updated, ["result", "total_score", "preliminary_level", "final_level",
                                                    "instrument_version"])
             for assessment in moved:
-                CapabilityRecord.objects.filter(assessment=assessment).update(level=assessment.final_level or 0)
+                if CapabilityRecord.objects.filter(assessment=assessment).update(level=assessment.final_level or 0):
+                    file_changed.send(Person, person_ids=[assessment.person_id], effective=timezone.localdate(),
+                                      reason=f"评估标准更新后重新计分：{assessment.final_level}级", acting_user=None)
         processed += len(batch)
         RescoreRun.objects.filter(pk=run.pk).update(processed=processed, changed=changed,
                                                     level_changed=level_changed)

@@ -1,7 +1,9 @@
-"""Policies and the monthly run: every active policy evaluated for a district's whole population
-inside the database, one entitlement per person and policy with its reason, "take the highest,
-never double" inside an exclusivity group, exclusions between policies, and the change from the
-previous month."""
+"""The monthly run: every active policy evaluated for a district's whole population inside the
+database (each condition tree compiles to one query per part of the month), one entitlement per
+person and policy with its amount, what it costs this month and its reason; "take the highest,
+never double" inside an exclusivity group, exclusions between policies, the change from the
+previous month, and the new and changed entitlements grouped per community for approval.
+Also the simulation of a change, written nowhere, and the month's difference from the previous."""
 
 from __future__ import annotations
 
@@ -18,40 +20,62 @@ from django.utils import timezone
 from sanshe.accounts.models import Region
 from sanshe.core.bulk import bulk_insert_values
 from sanshe.core.errors import UserError
+from sanshe.eligibility.authoring import check_condition
+from sanshe.eligibility.benefits import ONCE_A_YEAR, ONCE_EVER
+from sanshe.eligibility.engine import (
+    Offer,
+    choose,
+    first_of_month,
+    last_of_month,
+    month_segments,
+    next_month,
+    payable,
+    previous_month,
+    reason_for,
+)
 from sanshe.eligibility.models import (
+    Application,
+    ApplicationStatus,
+    ApprovalBatch,
+    BatchKind,
     ChangeFromPrevious,
     Entitlement,
     EntitlementRun,
+    EntitlementSource,
+    EntitlementStatus,
     Policy,
     PolicyStatus,
     PolicyVersion,
+    Proration,
     RunStatus,
 )
-from sanshe.eligibility.queries import facts_for, fields, people_matching
-from sanshe.eligibility.rules import ConditionError, evaluate, validate
+from sanshe.eligibility.queries import fact_columns, facts_from_row, jsonable, leaf_fields, people_matching
 from sanshe.people.models import Person, PersonStatus
+
+__all__ = ["first_of_month", "month_diff", "previous_month", "run_month", "simulate", "versions_for_month"]
 
 # People no longer on the district's books from their status date on.
 GONE = (PersonStatus.DECEASED, PersonStatus.MOVED_AWAY)
+# Rows that stand (or are on their way to standing) for the month.
+STANDING = (EntitlementStatus.PENDING, EntitlementStatus.NOTICE, EntitlementStatus.ACTIVE)
 
 
-def first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def previous_month(month: dt.date) -> dt.date:
-    return (month - dt.timedelta(days=1)).replace(day=1)
+def versions_for_month(district: Region, month: dt.date) -> dict[Policy, list[PolicyVersion]]:
+    """Each active policy of the district with its versions that overlap the month."""
+    end = last_of_month(month)
+    grouped: dict[Policy, list[PolicyVersion]] = defaultdict(list)
+    for v in (PolicyVersion.objects.filter(policy__district=district, policy__status=PolicyStatus.ACTIVE,
+                                           effective_from__lte=end)
+              .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=month))
+              .select_related("policy__fund").order_by("policy_id", "effective_from")):
+        grouped[v.policy].append(v)
+    return grouped
 
 
 def versions_in_force(district: Region, month: dt.date) -> list[PolicyVersion]:
-    """The version of each active policy that is in force on the first day of the month (a change
-    made mid-month applies from the next month: past and current months are never recomputed)."""
-    return list(
-        PolicyVersion.objects.filter(policy__district=district, policy__status=PolicyStatus.ACTIVE,
-                                     effective_from__lte=month)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=month))
-        .select_related("policy__fund").order_by("policy_id")
-    )
+    """The version of each active policy in force on the first day of the month."""
+    return [s[0].version for vs in versions_for_month(district, month).values()
+            if (s := month_segments(vs, month)) and s[0].start == month]
 
 
 def population(district: Region, month: dt.date) -> QuerySet[Person]:
@@ -60,10 +84,62 @@ def population(district: Region, month: dt.date) -> QuerySet[Person]:
         status__in=GONE, status_since__lte=month)
 
 
-@dataclass
-class Candidate:
-    version: PolicyVersion
-    amount: Decimal
+def _already_granted(policy: Policy, month: dt.date) -> set[int]:
+    """People who had this once-a-year or once-ever benefit already (not refused)."""
+    rows = Entitlement.objects.filter(policy=policy, month__lt=month).exclude(status=EntitlementStatus.REJECTED)
+    if policy.benefit_kind in ONCE_A_YEAR:
+        rows = rows.filter(month__year=month.year)
+    return set(rows.values_list("person_id", flat=True))
+
+
+def _applied(policy: Policy, before: dt.date) -> dict[int, dt.date]:
+    """For a policy that is not proactive: who has a granted application, from which date."""
+    return dict(Application.objects.filter(policy=policy, status=ApplicationStatus.GRANTED, applied_on__lt=before)
+                .order_by("-applied_on").values_list("person_id", "applied_on"))
+
+
+def offers_for_month(people: QuerySet[Person], month: dt.date, versions: dict[Policy, list[PolicyVersion]],
+                     communities: dict[int, int] | None = None) -> dict[int, list[Offer]]:
+    """What every policy offers each person of `people` for the month, computed in the database:
+    one query per part of the month per policy, returning only the columns its conditions test
+    (and, into `communities`, each person's community)."""
+    offers: dict[int, list[Offer]] = defaultdict(list)
+    communities = {} if communities is None else communities
+    for policy, policy_versions in versions.items():
+        segments = month_segments(policy_versions, month)
+        if not segments:
+            continue
+        skip = _already_granted(policy, month) if policy.benefit_kind in ONCE_A_YEAR | ONCE_EVER else set()
+        applied = None if policy.proactive else _applied(policy, next_month(month))
+        parts: dict[int, list[tuple[Decimal, dt.date, dt.date]]] = defaultdict(list)
+        values: dict[int, dict[str, Any]] = {}
+        last_version: dict[int, PolicyVersion] = {}
+        for seg in segments:
+            names = leaf_fields(seg.version.condition)
+            qs = people_matching(seg.version.condition, seg.start, people)
+            if applied is not None:
+                qs = qs.filter(pk__in=list(applied))
+            for row in qs.values_list("pk", "residence_region_id", *fact_columns(names)).iterator(chunk_size=20000):
+                person_id = row[0]
+                if person_id in skip:
+                    continue
+                communities[person_id] = row[1]
+                start = seg.start
+                if applied is not None:
+                    start = max(start, applied[person_id])
+                    if start > seg.end:
+                        continue
+                parts[person_id].append((seg.version.amount, start, seg.end))
+                values[person_id] = facts_from_row(names, row[2:], seg.start)
+                last_version[person_id] = seg.version
+        for person_id, person_parts in parts.items():
+            version = last_version[person_id]
+            amount = payable(person_parts, month, version.proration, policy.benefit_kind,
+                             starts_on=person_parts[0][1])
+            if amount == 0 and policy.benefit_kind not in ("per_service", "co_payment_tier"):
+                continue  # qualifies from a day inside the month under 按整月: paid from the next month
+            offers[person_id].append(Offer(version, version.amount, amount, person_parts, jsonable(values[person_id])))
+    return offers
 
 
 @dataclass
@@ -72,85 +148,97 @@ class MonthResult:
     granted: int = 0
     dropped_by_group: int = 0
     dropped_by_exclusion: int = 0
+    batches: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def _choose(candidates: list[Candidate]) -> tuple[list[Candidate], int, int]:
-    """Exclusions first (a policy is refused to people who receive one it excludes), then in each
-    exclusivity group only the most generous policy (ties: the older policy)."""
-    codes = {c.version.policy.code for c in candidates}
-    kept = [c for c in candidates if not set(c.version.policy.excludes) & (codes - {c.version.policy.code})]
-    excluded = len(candidates) - len(kept)
-    best: dict[str, Candidate] = {}
-    chosen: list[Candidate] = []
-    for c in kept:
-        group = c.version.policy.exclusivity_group
-        if not group:
-            chosen.append(c)
-            continue
-        current = best.get(group)
-        if current is None or (c.amount, -c.version.policy_id) > (current.amount, -current.version.policy_id):
-            best[group] = c
-    chosen.extend(best.values())
-    return chosen, excluded, len(kept) - len(chosen)
 
 
 @transaction.atomic
 def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthResult:
-    """Evaluate every active policy for the month and write the entitlements with their reasons."""
+    """Evaluate every active policy for the month and write the entitlements with their reasons;
+    unchanged ones stand, new and changed ones wait for approval in one batch per community."""
     month = first_of_month(month)
     done = EntitlementRun.objects.filter(district=district, month=month, status=RunStatus.DONE).first()
     if done is not None:
         raise UserError(f"{month:%Y年%m月}的待遇已于 {timezone.localtime(done.started_at):%Y-%m-%d %H:%M} 计算完成，"
                         "已计算的月份不会被重新计算")
     run = EntitlementRun.objects.create(district=district, month=month, started_by=acting_user)
-    candidates = _candidates(district, month, versions_in_force(district, month))
-    previous = _previous_amounts(district, month)
-    rows: list[dict[str, Any]] = []
+    people = population(district, month)
+    communities: dict[int, int] = {}
+    offers = offers_for_month(people, month, versions_for_month(district, month), communities)
+    previous = previous_standing(district, month)
+    gone = dict(people.filter(status__in=GONE, status_since__lte=last_of_month(month))
+                .values_list("pk", "status_since"))
     result = MonthResult(run)
-    by_id = {p.pk: p for p in Person.objects.filter(pk__in=list(candidates))
-             .select_related("residence_region", "registered_region", "capability")}
-    for person_id, offered in candidates.items():
-        chosen, excluded, grouped = _choose(offered)
-        result.dropped_by_exclusion += excluded
-        result.dropped_by_group += grouped
-        facts = facts_for(by_id[person_id], month)
-        for c in chosen:
-            outcome = evaluate(c.version.condition, facts, fields())
-            before = previous.get((person_id, c.version.policy_id))
-            change = (ChangeFromPrevious.NEW if before is None else
-                      ChangeFromPrevious.SAME if before == c.amount else ChangeFromPrevious.CHANGED)
-            rows.append({
-                "run_id": run.pk, "month": month, "person_id": person_id, "policy_id": c.version.policy_id,
-                "version_id": c.version.pk, "amount": c.amount, "change": change, "payable": c.amount,
-                "starts_on": month, "source": "run", "end_reason": "",
-                "status": "active" if change == ChangeFromPrevious.SAME else "pending",
-                "reason": {"version": c.version.number, "effective_from": c.version.effective_from.isoformat(),
-                           "checks": [check.text for check in outcome.checks if check.passed],
-                           "competing": [o.version.policy.name for o in offered if o is not c]},
-            })
+    rows: list[dict[str, Any]] = []
+    for person_id, offered in offers.items():
+        chosen, dropped = choose(offered)
+        for _, why in dropped:
+            if why.startswith("同组"):
+                result.dropped_by_group += 1
+            else:
+                result.dropped_by_exclusion += 1
+        for o in chosen:
+            before = previous.get((person_id, o.version.policy_id))
+            if before is None:
+                change, status = ChangeFromPrevious.NEW, EntitlementStatus.PENDING
+            elif before[0] == o.amount:
+                change = ChangeFromPrevious.SAME
+                status = EntitlementStatus.ACTIVE if before[1] == EntitlementStatus.ACTIVE else EntitlementStatus.PENDING
+            else:
+                change, status = ChangeFromPrevious.CHANGED, EntitlementStatus.PENDING
+            row: dict[str, Any] = {"run_id": run.pk, "month": month, "person_id": person_id, "policy_id": o.version.policy_id,
+                   "version_id": o.version.pk, "amount": o.amount, "payable": o.payable,
+                   "starts_on": o.parts[0][1], "change": change, "status": status,
+                   "source": EntitlementSource.RUN, "reason": reason_for(o, dropped), "end_reason": ""}
+            ended = gone.get(person_id)
+            if ended is not None:  # died or moved away later this month: ends on that day
+                row["ended_on"], row["end_reason"] = ended, "死亡或迁出（档案状态变更）"
+                row["payable"] = payable(o.parts, month, o.version.proration, o.version.policy.benefit_kind,
+                                         starts_on=o.parts[0][1], ended_on=ended)
+            rows.append(row)
+    result.batches = _batch_pending(run, rows, communities, acting_user)
     bulk_insert_values(Entitlement, rows)
     run.entitlements = len(rows)
-    run.total_amount = sum((r["amount"] for r in rows), Decimal(0))
+    run.total_amount = sum((r["payable"] for r in rows), Decimal(0))
     run.status, run.finished_at = RunStatus.DONE, timezone.now()
     run.save()
     result.granted = len(rows)
     return result
 
 
-def _candidates(district: Region, month: dt.date, versions: list[PolicyVersion]) -> dict[int, list[Candidate]]:
-    """Who each version's condition selects, in the database: person id → offers."""
-    people = population(district, month)
-    candidates: dict[int, list[Candidate]] = defaultdict(list)
-    for version in versions:
-        for person_id in people_matching(version.condition, month, people).values_list("pk", flat=True):
-            candidates[person_id].append(Candidate(version, version.amount))
-    return candidates
+def _batch_pending(run: EntitlementRun, rows: list[dict[str, Any]], communities: dict[int, int], maker: Any) -> int:
+    """One approval batch per community for the rows that wait for approval (set on the rows
+    before they are written, so a million rows need no update afterwards)."""
+    needed = sorted({communities[r["person_id"]] for r in rows if r["status"] == EntitlementStatus.PENDING})
+    batches = ApprovalBatch.objects.bulk_create([
+        ApprovalBatch(district=run.district, community_id=c, month=run.month, run=run, kind=BatchKind.RUN, maker=maker)
+        for c in needed])
+    by_community = {b.community_id: b.pk for b in batches}
+    if None in by_community.values():  # a backend that does not return keys from bulk inserts
+        by_community = dict(ApprovalBatch.objects.filter(run=run).values_list("community_id", "pk"))
+    for r in rows:
+        if r["status"] == EntitlementStatus.PENDING:
+            r["batch_id"] = by_community[communities[r["person_id"]]]
+    return len(batches)
 
 
-def _granted(candidates: dict[int, list[Candidate]]) -> dict[tuple[int, int], Decimal]:
-    return {(person_id, c.version.policy_id): c.amount
-            for person_id, offered in candidates.items() for c in _choose(offered)[0]}
+def previous_standing(district: Region, month: dt.date) -> dict[tuple[int, int], tuple[Decimal, str]]:
+    """(person, policy) → (rate, status) of what stood at the end of the previous month."""
+    run = EntitlementRun.objects.filter(district=district, month=previous_month(month),
+                                        status=RunStatus.DONE).first()
+    if run is None:
+        return {}
+    standing: dict[tuple[int, int], tuple[Decimal, str]] = {}
+    for p, q, a, s in (run.rows.filter(status__in=STANDING, ended_on__isnull=True)
+                       .order_by("starts_on").values_list("person_id", "policy_id", "amount", "status")
+                       .iterator(chunk_size=50000)):
+        standing[(p, q)] = (a, s)
+    return standing
+
+
+def _granted(offers: dict[int, list[Offer]]) -> dict[tuple[int, int], Decimal]:
+    return {(person_id, o.version.policy_id): o.payable
+            for person_id, offered in offers.items() for o in choose(offered)[0]}
 
 
 @dataclass
@@ -164,49 +252,42 @@ class Simulation:
 
 
 def simulate(district: Region, month: dt.date, *, policy: Policy, condition: dict[str, Any],
-             amount: Decimal) -> Simulation:
-    """The effect of a policy (new or changed) on this month's population, written nowhere."""
-    try:
-        validate(condition, fields())
-    except ConditionError as exc:
-        raise UserError(exc.message, field=f"condition.{exc.path}".rstrip(".")) from None
+             amount: Decimal, parameters: dict[str, Any] | None = None) -> Simulation:
+    """The effect of a policy (new or changed) on the month's population, written nowhere: the
+    proposal replaces the policy's versions for the whole month."""
+    check_condition(condition)
     month = first_of_month(month)
-    current = [v for v in versions_in_force(district, month) if v.policy_id != policy.pk]
-    before = _granted(_candidates(district, month, versions_in_force(district, month)))
-    proposal = PolicyVersion(policy=policy, number=0, effective_from=month, condition=condition, amount=amount)
-    after = _granted(_candidates(district, month, [*current, proposal]))
+    people = population(district, month)
+    current = versions_for_month(district, month)
+    before = _granted(offers_for_month(people, month, current))
+    proposal = PolicyVersion(policy=policy, number=0, effective_from=month, condition=condition, amount=amount,
+                             parameters=parameters or {}, proration=Proration.NONE)
+    after = _granted(offers_for_month(people, month, {**{p: v for p, v in current.items() if p.pk != policy.pk},
+                                                      policy: [proposal]}))
     totals_before: dict[int, Decimal] = defaultdict(Decimal)
     totals_after: dict[int, Decimal] = defaultdict(Decimal)
     for (person_id, _), value in before.items():
         totals_before[person_id] += value
     for (person_id, _), value in after.items():
         totals_after[person_id] += value
-    people = set(totals_before) | set(totals_after)
-    streets = dict(Person.objects.filter(pk__in=people).values_list("pk", "residence_region__parent__name"))
-    funds = {v.policy_id: v.policy.fund.name for v in current}
+    changed = {p for p in set(totals_before) | set(totals_after) if totals_after[p] != totals_before[p]}
+    streets = dict(Person.objects.filter(pk__in=changed).values_list("pk", "residence_region__parent__name"))
+    funds = {p.pk: p.fund.name for p in current}
     funds[policy.pk] = policy.fund.name
     by_street: dict[str, Decimal] = defaultdict(Decimal)
     by_fund: dict[str, Decimal] = defaultdict(Decimal)
-    for person_id in people:
+    for person_id in changed:
         by_street[streets.get(person_id) or ""] += totals_after[person_id] - totals_before[person_id]
     for (_, policy_id), value in after.items():
         by_fund[funds[policy_id]] += value
     for (_, policy_id), value in before.items():
         by_fund[funds.get(policy_id, "")] -= value
     return Simulation(
-        gains=sum(1 for p in people if totals_after[p] > totals_before[p]),
-        losses=sum(1 for p in people if totals_after[p] < totals_before[p]),
+        gains=sum(1 for p in changed if totals_after[p] > totals_before[p]),
+        losses=sum(1 for p in changed if totals_after[p] < totals_before[p]),
         cost_before=sum(before.values(), Decimal(0)), cost_after=sum(after.values(), Decimal(0)),
         by_street={k: v for k, v in by_street.items() if v}, by_fund={k: v for k, v in by_fund.items() if v},
     )
-
-
-def _previous_amounts(district: Region, month: dt.date) -> dict[tuple[int, int], Decimal]:
-    run = EntitlementRun.objects.filter(district=district, month=previous_month(month),
-                                        status=RunStatus.DONE).first()
-    if run is None:
-        return {}
-    return {(p, q): a for p, q, a in run.rows.values_list("person_id", "policy_id", "amount")}
 
 
 @dataclass
@@ -216,21 +297,28 @@ class MonthDiff:
     ended: int
     cost_by_fund: dict[str, Decimal]
     cost_by_street: dict[str, Decimal]
+    total: Decimal = Decimal(0)
+    previous_total: Decimal | None = None
 
 
 def month_diff(run: EntitlementRun) -> MonthDiff:
-    """New, changed and ended entitlements against the previous month, and the cost per fund and street."""
-    current = set(run.rows.values_list("person_id", "policy_id"))
-    before = _previous_amounts(run.district, run.month)
+    """New, changed and ended entitlements against the previous month, and this month's cost per
+    fund and street (what is payable: refused rows cost nothing)."""
+    current = set(run.rows.exclude(status=EntitlementStatus.REJECTED).values_list("person_id", "policy_id"))
+    before = previous_standing(run.district, run.month)
     by_fund: dict[str, Decimal] = defaultdict(Decimal)
     by_street: dict[str, Decimal] = defaultdict(Decimal)
-    for fund, street, amount in run.rows.values_list("policy__fund__name", "person__residence_region__parent__name",
-                                                     "amount"):
+    for fund, street, amount in (run.rows.exclude(status=EntitlementStatus.REJECTED)
+                                 .values_list("policy__fund__name", "person__residence_region__parent__name", "payable")
+                                 .iterator(chunk_size=50000)):
         by_fund[fund] += amount
         by_street[street or ""] += amount
+    previous = EntitlementRun.objects.filter(district=run.district, month=previous_month(run.month),
+                                             status=RunStatus.DONE).first()
     return MonthDiff(
-        new=run.rows.filter(change=ChangeFromPrevious.NEW).count(),
-        changed=run.rows.filter(change=ChangeFromPrevious.CHANGED).count(),
+        new=run.rows.filter(change=ChangeFromPrevious.NEW).exclude(status=EntitlementStatus.REJECTED).count(),
+        changed=run.rows.filter(change=ChangeFromPrevious.CHANGED).exclude(status=EntitlementStatus.REJECTED).count(),
         ended=len(set(before) - current),
-        cost_by_fund=dict(by_fund), cost_by_street=dict(by_street),
+        cost_by_fund=dict(by_fund), cost_by_street=dict(by_street), total=sum(by_fund.values(), Decimal(0)),
+        previous_total=previous.total_amount if previous else None,
     )

@@ -134,7 +134,8 @@ def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
     run with its reason, or — for a policy not received — the first condition that failed."""
     latest = (Entitlement.objects.filter(person=person, run__status=RunStatus.DONE).order_by("-month")
               .values_list("month", flat=True).first())
-    granted = {e.policy_id: e for e in Entitlement.objects.filter(person=person, month=latest)} if latest else {}
+    granted = {e.policy_id: e for e in Entitlement.objects.filter(person=person, month=latest, status__in=(
+        "pending", "notice", "active")).select_related("version")} if latest else {}
     facts = facts_for(person, on)
     rows = []
     region_code = person.residence_region.code
@@ -150,7 +151,7 @@ def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
         entitlement = granted.get(policy.pk)
         if entitlement is not None:
             rows.append({"policy": policy, "granted": True, "amount": entitlement.amount, "month": latest,
-                         "reasons": entitlement.reason.get("checks", []), "failure": ""})
+                         "reasons": reason_checks(entitlement.version.condition, entitlement.reason), "failure": ""})
             continue
         outcome = evaluate(version.condition, facts, fields())
         failure = outcome.first_failure
@@ -159,3 +160,63 @@ def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
         rows.append({"policy": policy, "granted": False, "amount": version.amount, "month": latest,
                      "reasons": [], "failure": failure})
     return rows
+
+
+def leaf_fields(tree: dict[str, Any]) -> list[str]:
+    """The fields a tree tests, in order, once each."""
+    found: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        for key in ("all", "any"):
+            if key in node:
+                for child in node[key]:
+                    walk(child)
+                return
+        if "not" in node:
+            walk(node["not"])
+        elif node["field"] not in found:
+            found.append(node["field"])
+
+    walk(tree)
+    return found
+
+
+# Where each field's value comes from in a people query (see with_facts for income_after_medical).
+FACT_COLUMNS = {"age": ("birth_date",), "capability_level": ("capability__level", "capability__valid_until"),
+                "residence_region": ("residence_region__code",), "registered_region": ("registered_region__code",)}
+
+
+def fact_columns(names: list[str]) -> list[str]:
+    return [column for name in names for column in FACT_COLUMNS.get(name, (name,))]
+
+
+def facts_from_row(names: list[str], row: tuple[Any, ...], on: dt.date) -> dict[str, Any]:
+    """The facts of `names` from the columns fact_columns(names) returned, as facts_for gives them."""
+    facts: dict[str, Any] = {}
+    i = 0
+    for name in names:
+        if name == "age":
+            facts[name] = age_on(row[i], on)
+        elif name == "capability_level":
+            level, valid_until = row[i], row[i + 1]
+            facts[name] = level if valid_until is not None and valid_until >= on else None
+        else:
+            value = row[i]
+            facts[name] = value if value != "" else None
+        i += len(FACT_COLUMNS.get(name, (name,)))
+    return facts
+
+
+def jsonable(facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts as JSON: money as exact strings."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in facts.items()}
+
+
+def reason_checks(condition: dict[str, Any], reason: dict[str, Any]) -> list[str]:
+    """The conditions an entitlement met, with the person's values, from the values kept in its
+    reason (entitlements written before values were kept carry the texts themselves)."""
+    if "values" not in reason:
+        return list(reason.get("checks", []))
+    facts = {k: Decimal(v) if fields()[k].kind == "money" and v is not None else v
+             for k, v in reason["values"].items() if k in fields()}
+    return [c.text for c in evaluate(condition, facts, fields()).checks if c.passed]

@@ -33,6 +33,7 @@ from sanshe.people.models import (
     StatusChange,
 )
 from sanshe.people.rules import check_person
+from sanshe.people.signals import file_changed
 
 # Fields a user may set on a file (besides id_number, handled specially).
 PERSON_FIELDS = (
@@ -117,6 +118,11 @@ def _display(person: Person, field: str) -> Any:
     if value is None:
         return ""
     return value if isinstance(value, (list, int, str)) else str(value)
+
+
+def _labels(changes: dict[str, Any]) -> str:
+    names = {f.name: str(f.verbose_name) for f in Person._meta.get_fields() if hasattr(f, "verbose_name")}
+    return "、".join(names.get(k, k) for k in changes)
 
 
 def diff_person(before: dict[str, Any], person: Person) -> dict[str, list[Any]]:
@@ -206,6 +212,8 @@ def update_person(
     _log_change(locked, acting_user=acting_user, kind=ChangeKind.UPDATE, reason=reason, changes=changes)
     record_event(acting_user, AuditAction.UPDATE_PERSON, request=request, person_id=locked.pk,
                  subject=locked.masked_name, reason=reason, detail={"fields": sorted(changes)})
+    file_changed.send(Person, person_ids=[locked.pk], effective=timezone.localdate(),
+                      reason=f"档案变更（{_labels(changes)}）"[:300], acting_user=acting_user)
     return locked
 
 
@@ -249,6 +257,9 @@ def change_status(
     record_event(acting_user, AuditAction.CHANGE_STATUS, request=request, person_id=locked.pk,
                  subject=locked.masked_name, reason=reason.strip(),
                  detail={"to": to_status, "effective_date": effective_date.isoformat()})
+    file_changed.send(Person, person_ids=[locked.pk], effective=effective_date,
+                      reason=f"档案状态变更为“{locked.get_status_display()}”：{reason.strip()}"[:300],
+                      acting_user=acting_user)
     return change
 
 

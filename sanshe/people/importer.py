@@ -77,6 +77,7 @@ from sanshe.people.models import (
     PersonChange,
 )
 from sanshe.people.rules import check_person
+from sanshe.people.signals import file_changed
 
 BATCH_SIZE = 1000
 FOREIGN_KEYS = {"residence_region": "residence_region_id", "registered_region": "registered_region_id"}
@@ -720,6 +721,8 @@ def _write_batch(results: list[RowResult], job: ImportJob) -> tuple[int, int]:
     if changed:
         bulk_update_rows(Person, changed, sorted(changed_fields | {"version", "name_initials", "updated_at"}))
     bulk_insert_values(PersonChange, changes)
+    file_changed.send(Person, person_ids=[*ids, *(p.pk for p in changed)], effective=timezone.localdate(),
+                      reason=reason, acting_user=user)
     return len(rows), len(changed)
 
 
