@@ -245,7 +245,9 @@ def reevaluate(person: Person, effective: dt.date, *, reason: str, acting_user: 
                 change=ChangeFromPrevious.CHANGED if earlier else ChangeFromPrevious.NEW,
                 status=EntitlementStatus.PENDING, source=source))
         if new_rows:
-            open_batch(new_rows, kind=BatchKind.APPLICATION if source == EntitlementSource.APPLICATION
-                       else BatchKind.ADJUSTMENT, maker=acting_user)
+            batch = open_batch(new_rows, kind=BatchKind.APPLICATION if source == EntitlementSource.APPLICATION
+                               else BatchKind.ADJUSTMENT, maker=acting_user)
+            for e in new_rows:
+                e.batch = batch
             result.started += new_rows
     return result
