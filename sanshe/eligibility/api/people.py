@@ -22,7 +22,10 @@ class PolicyExplanationOut(Schema):
     legal_basis: str
     fund: str
     granted: bool
+    status: str = ""  # pending / notice / active for a granted entitlement
+    benefit: str
     amount: Decimal
+    payable: Decimal | None
     month: dt.date | None
     reasons: list[str]
     failure: str
@@ -33,5 +36,6 @@ class PolicyExplanationOut(Schema):
 def entitlements(request: HttpRequest, person_id: int) -> list[dict[str, Any]]:
     person = access_person(request.user, person_id)
     return [{"policy_code": r["policy"].code, "policy": r["policy"].name, "legal_basis": r["policy"].legal_basis,
-             "fund": r["policy"].fund.name, "granted": r["granted"], "amount": r["amount"], "month": r["month"],
+             "fund": r["policy"].fund.name, "granted": r["granted"], "status": r["status"], "benefit": r["benefit"],
+             "amount": r["amount"], "payable": r["payable"], "month": r["month"],
              "reasons": r["reasons"], "failure": r["failure"]} for r in explain_person(person, timezone.localdate())]
