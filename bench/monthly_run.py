@@ -17,7 +17,7 @@ from django.db import connection
 from sanshe.accounts.models import Region, RegionLevel, Role, User
 from sanshe.demo.policies import POLICIES
 from sanshe.eligibility import actions, authoring
-from sanshe.eligibility.engine import Offer, choose, payable
+from sanshe.eligibility.engine import Offer, Terms, choose, payable
 from sanshe.eligibility.models import BenefitKind, Entitlement, EntitlementRun, Fund, Policy, PolicyStatus
 from sanshe.eligibility.queries import facts_for, fields
 from sanshe.eligibility.rules import evaluate
@@ -58,7 +58,7 @@ def _per_person_python(district: Region) -> tuple[int, int, float]:
     """Every person of the month's population: facts loaded, every version's tree evaluated, the
     highest kept — the same decisions, one person at a time in Python."""
     versions = actions.versions_for_month(district, MONTH)
-    in_force = [vs[-1] for vs in versions.values()]
+    in_force = [Terms(vs[-1]) for vs in versions.values()]
     people = actions.population(district, MONTH).select_related("residence_region", "registered_region", "capability")
     started = time.perf_counter()
     seen = granted = 0
@@ -66,8 +66,9 @@ def _per_person_python(district: Region) -> tuple[int, int, float]:
     for person in people.iterator(chunk_size=5000):
         seen += 1
         facts = facts_for(person, MONTH)
-        offers = [Offer(v, v.amount, payable([(v.amount, MONTH, MONTH)], MONTH, v.proration, v.policy.benefit_kind),
-                        [(v.amount, MONTH, MONTH)]) for v in in_force if evaluate(v.condition, facts, spec).passed]
+        offers = [Offer(t, t.version.amount, payable([(t.version.amount, MONTH, MONTH)], MONTH, t.version.proration,
+                                                     t.kind), [(t.version.amount, MONTH, MONTH)], "{}")
+                  for t in in_force if evaluate(t.version.condition, facts, spec).passed]
         granted += len(choose(offers)[0])
     return seen, granted, time.perf_counter() - started
 

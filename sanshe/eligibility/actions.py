@@ -8,22 +8,24 @@ Also the simulation of a change, written nowhere, and the month's difference fro
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from sanshe.accounts.models import Region
-from sanshe.core.bulk import bulk_insert_values
 from sanshe.core.errors import UserError
 from sanshe.eligibility.authoring import check_condition
-from sanshe.eligibility.benefits import ONCE_A_YEAR, ONCE_EVER
+from sanshe.eligibility.benefits import ONCE_A_YEAR, ONCE_EVER, PRICE_RIGHTS
 from sanshe.eligibility.engine import (
     Offer,
+    Terms,
     choose,
     first_of_month,
     last_of_month,
@@ -31,7 +33,7 @@ from sanshe.eligibility.engine import (
     next_month,
     payable,
     previous_month,
-    reason_for,
+    reason_json,
 )
 from sanshe.eligibility.models import (
     Application,
@@ -98,6 +100,19 @@ def _applied(policy: Policy, before: dt.date) -> dict[int, dt.date]:
                 .order_by("-applied_on").values_list("person_id", "applied_on"))
 
 
+def _rows(qs: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
+    """A values_list query's rows; on PostgreSQL straight from the driver (its types are already
+    Python's), skipping the ORM's per-row conversion that dominates a million-row read."""
+    if connection.vendor != "postgresql":
+        yield from qs.iterator(chunk_size=20000)
+        return
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(20000):
+            yield from batch
+
+
 def offers_for_month(people: QuerySet[Person], month: dt.date, versions: dict[Policy, list[PolicyVersion]],
                      communities: dict[int, int] | None = None) -> dict[int, list[Offer]]:
     """What every policy offers each person of `people` for the month, computed in the database:
@@ -111,34 +126,50 @@ def offers_for_month(people: QuerySet[Person], month: dt.date, versions: dict[Po
             continue
         skip = _already_granted(policy, month) if policy.benefit_kind in ONCE_A_YEAR | ONCE_EVER else set()
         applied = None if policy.proactive else _applied(policy, next_month(month))
+        # The common case — one version for the whole month, no applications — makes its offers
+        # straight from the rows; parts of a month and applications are gathered per person first.
+        simple = len(segments) == 1 and applied is None
         parts: dict[int, list[tuple[Decimal, dt.date, dt.date]]] = defaultdict(list)
-        values: dict[int, dict[str, Any]] = {}
-        last_version: dict[int, PolicyVersion] = {}
+        values: dict[int, str] = {}
+        last_terms: dict[int, Terms] = {}
         for seg in segments:
+            terms = Terms(seg.version)
             names = leaf_fields(seg.version.condition)
+            whole = [(seg.version.amount, seg.start, seg.end)]
+            whole_payable = payable(whole, month, seg.version.proration, policy.benefit_kind, starts_on=seg.start)
+            if simple and whole_payable == 0 and policy.benefit_kind not in PRICE_RIGHTS:
+                continue  # starts inside the month under 按整月: paid from the next month
+            shown: dict[tuple[Any, ...], str] = {}  # the same values give the same JSON
             qs = people_matching(seg.version.condition, seg.start, people)
             if applied is not None:
                 qs = qs.filter(pk__in=list(applied))
-            for row in qs.values_list("pk", "residence_region_id", *fact_columns(names)).iterator(chunk_size=20000):
+            for row in _rows(qs.values_list("pk", "residence_region_id", *fact_columns(names))):
                 person_id = row[0]
                 if person_id in skip:
                     continue
                 communities[person_id] = row[1]
+                key = row[2:]
+                text = shown.get(key)
+                if text is None:
+                    text = shown[key] = json.dumps(jsonable(facts_from_row(names, key, seg.start)), ensure_ascii=False)
+                if simple:
+                    offers[person_id].append(Offer(terms, seg.version.amount, whole_payable, whole, text))
+                    continue
                 start = seg.start
                 if applied is not None:
                     start = max(start, applied[person_id])
                     if start > seg.end:
                         continue
                 parts[person_id].append((seg.version.amount, start, seg.end))
-                values[person_id] = facts_from_row(names, row[2:], seg.start)
-                last_version[person_id] = seg.version
+                values[person_id] = text
+                last_terms[person_id] = terms
         for person_id, person_parts in parts.items():
-            version = last_version[person_id]
-            amount = payable(person_parts, month, version.proration, policy.benefit_kind,
+            terms = last_terms[person_id]
+            amount = payable(person_parts, month, terms.version.proration, policy.benefit_kind,
                              starts_on=person_parts[0][1])
-            if amount == 0 and policy.benefit_kind not in ("per_service", "co_payment_tier"):
+            if amount == 0 and policy.benefit_kind not in PRICE_RIGHTS:
                 continue  # qualifies from a day inside the month under 按整月: paid from the next month
-            offers[person_id].append(Offer(version, version.amount, amount, person_parts, jsonable(values[person_id])))
+            offers[person_id].append(Offer(terms, terms.version.amount, amount, person_parts, values[person_id]))
     return offers
 
 
@@ -157,6 +188,8 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
     """Evaluate every active policy for the month and write the entitlements with their reasons;
     unchanged ones stand, new and changed ones wait for approval in one batch per community."""
     month = first_of_month(month)
+    # One run of a district at a time: the second waits here and then finds the month computed.
+    Region.objects.select_for_update().filter(pk=district.pk).first()
     done = EntitlementRun.objects.filter(district=district, month=month, status=RunStatus.DONE).first()
     if done is not None:
         raise UserError(f"{month:%Y年%m月}的待遇已于 {timezone.localtime(done.started_at):%Y-%m-%d %H:%M} 计算完成，"
@@ -169,7 +202,7 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
     gone = dict(people.filter(status__in=GONE, status_since__lte=last_of_month(month))
                 .values_list("pk", "status_since"))
     result = MonthResult(run)
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     for person_id, offered in offers.items():
         chosen, dropped = choose(offered)
         for _, why in dropped:
@@ -178,7 +211,8 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
             else:
                 result.dropped_by_exclusion += 1
         for o in chosen:
-            before = previous.get((person_id, o.version.policy_id))
+            terms = o.terms
+            before = previous.get((person_id, terms.policy_id))
             if before is None:
                 change, status = ChangeFromPrevious.NEW, EntitlementStatus.PENDING
             elif before[0] == o.amount:
@@ -186,30 +220,45 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
                 status = EntitlementStatus.ACTIVE if before[1] == EntitlementStatus.ACTIVE else EntitlementStatus.PENDING
             else:
                 change, status = ChangeFromPrevious.CHANGED, EntitlementStatus.PENDING
-            row: dict[str, Any] = {"run_id": run.pk, "month": month, "person_id": person_id, "policy_id": o.version.policy_id,
-                   "version_id": o.version.pk, "amount": o.amount, "payable": o.payable,
-                   "starts_on": o.parts[0][1], "change": change, "status": status,
-                   "source": EntitlementSource.RUN, "reason": reason_for(o, dropped), "end_reason": ""}
+            row = Row(person_id, terms.policy_id, terms.version.pk, o.amount, o.payable, o.parts[0][1],
+                      reason_json(o, dropped), change, status, communities[person_id])
             ended = gone.get(person_id)
             if ended is not None:  # died or moved away later this month: ends on that day
-                row["ended_on"], row["end_reason"] = ended, "死亡或迁出（档案状态变更）"
-                row["payable"] = payable(o.parts, month, o.version.proration, o.version.policy.benefit_kind,
-                                         starts_on=o.parts[0][1], ended_on=ended)
+                row.ended_on, row.end_reason = ended, "死亡或迁出（档案状态变更）"
+                row.payable = payable(o.parts, month, terms.version.proration, terms.kind, starts_on=o.parts[0][1],
+                                      ended_on=ended)
             rows.append(row)
-    result.batches = _batch_pending(run, rows, communities, acting_user)
-    bulk_insert_values(Entitlement, rows)
+    result.batches = _batch_pending(run, rows, acting_user)
+    write_entitlements(run, rows)
+    check_references(run)
     run.entitlements = len(rows)
-    run.total_amount = sum((r["payable"] for r in rows), Decimal(0))
+    run.total_amount = sum((r.payable for r in rows), Decimal(0))
     run.status, run.finished_at = RunStatus.DONE, timezone.now()
     run.save()
     result.granted = len(rows)
     return result
 
 
-def _batch_pending(run: EntitlementRun, rows: list[dict[str, Any]], communities: dict[int, int], maker: Any) -> int:
+class Row:
+    """One entitlement of a monthly run on its way to the table."""
+
+    __slots__ = ("amount", "batch_id", "change", "community_id", "end_reason", "ended_on", "payable", "person_id",
+                 "policy_id", "reason", "starts_on", "status", "version_id")
+
+    def __init__(self, person_id: int, policy_id: int, version_id: int, amount: Decimal, payable: Decimal,
+                 starts_on: dt.date, reason: str, change: str, status: str, community_id: int) -> None:
+        self.person_id, self.policy_id, self.version_id = person_id, policy_id, version_id
+        self.amount, self.payable, self.starts_on = amount, payable, starts_on
+        self.reason, self.change, self.status, self.community_id = reason, change, status, community_id
+        self.ended_on: dt.date | None = None
+        self.end_reason = ""
+        self.batch_id: int | None = None
+
+
+def _batch_pending(run: EntitlementRun, rows: list[Row], maker: Any) -> int:
     """One approval batch per community for the rows that wait for approval (set on the rows
     before they are written, so a million rows need no update afterwards)."""
-    needed = sorted({communities[r["person_id"]] for r in rows if r["status"] == EntitlementStatus.PENDING})
+    needed = sorted({r.community_id for r in rows if r.status == EntitlementStatus.PENDING})
     batches = ApprovalBatch.objects.bulk_create([
         ApprovalBatch(district=run.district, community_id=c, month=run.month, run=run, kind=BatchKind.RUN, maker=maker)
         for c in needed])
@@ -217,9 +266,53 @@ def _batch_pending(run: EntitlementRun, rows: list[dict[str, Any]], communities:
     if None in by_community.values():  # a backend that does not return keys from bulk inserts
         by_community = dict(ApprovalBatch.objects.filter(run=run).values_list("community_id", "pk"))
     for r in rows:
-        if r["status"] == EntitlementStatus.PENDING:
-            r["batch_id"] = by_community[communities[r["person_id"]]]
+        if r.status == EntitlementStatus.PENDING:
+            r.batch_id = by_community[r.community_id]
     return len(batches)
+
+
+NULL = "\\N"  # COPY text's null
+COLUMNS = ("run_id", "month", "person_id", "policy_id", "version_id", "amount", "payable", "starts_on", "ended_on",
+           "end_reason", "reason", "change", "status", "source", "batch_id")
+
+
+def write_entitlements(run: EntitlementRun, rows: list[Row]) -> None:
+    """Write a run's rows: on PostgreSQL as COPY text built directly (a million rows in seconds),
+    elsewhere through the ORM."""
+    if connection.vendor != "postgresql":
+        Entitlement.objects.bulk_create([Entitlement(
+            run=run, month=run.month, person_id=r.person_id, policy_id=r.policy_id, version_id=r.version_id,
+            amount=r.amount, payable=r.payable, starts_on=r.starts_on, ended_on=r.ended_on, end_reason=r.end_reason,
+            reason=json.loads(r.reason), change=r.change, status=r.status, source=EntitlementSource.RUN,
+            batch_id=r.batch_id) for r in rows], batch_size=2000)
+        return
+    head = f"{run.pk}\t{run.month.isoformat()}\t"
+    tail = f"\t{EntitlementSource.RUN}\t"
+    sql = f"COPY {Entitlement._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for start in range(0, len(rows), 20000):
+            lines = []
+            for r in rows[start:start + 20000]:
+                ended = r.ended_on.isoformat() if r.ended_on else NULL
+                batch = NULL if r.batch_id is None else r.batch_id
+                reason = r.reason.replace("\\", "\\\\")  # COPY text treats a backslash as an escape
+                lines.append(f"{head}{r.person_id}\t{r.policy_id}\t{r.version_id}\t{r.amount}\t{r.payable}\t"
+                             f"{r.starts_on.isoformat()}\t{ended}\t{r.end_reason}\t{reason}\t{r.change}\t"
+                             f"{r.status}{tail}{batch}\n")
+            copy.write("".join(lines))
+
+
+def check_references(run: EntitlementRun) -> None:
+    """Every row of the run points at an existing person, policy, version and batch — one
+    set-based query in place of per-row foreign-key triggers (see the Entitlement model)."""
+    def missing(model: Any, column: str) -> Any:
+        return ~Exists(model.objects.filter(pk=OuterRef(column)))
+
+    orphans = Entitlement.objects.filter(run=run).filter(
+        missing(Person, "person_id") | missing(Policy, "policy_id") | missing(PolicyVersion, "version_id")
+        | (Q(batch_id__isnull=False) & missing(ApprovalBatch, "batch_id")))
+    if orphans.exists():
+        raise RuntimeError(f"run {run.pk}: entitlements refer to missing rows")
 
 
 def previous_standing(district: Region, month: dt.date) -> dict[tuple[int, int], tuple[Decimal, str]]:

@@ -29,6 +29,8 @@ MONTHLY_MONEY = {BenefitKind.MONTHLY_QUOTA, BenefitKind.MONTHLY_SUBSIDY}
 # Kinds granted once per calendar year / once per person rather than every month.
 ONCE_A_YEAR = {BenefitKind.ANNUAL_VOUCHER}
 ONCE_EVER = {BenefitKind.ONE_OFF_GRANT}
+# Kinds that give a right to a price rather than money this month (they cost nothing up front).
+PRICE_RIGHTS = {BenefitKind.PER_SERVICE, BenefitKind.CO_PAYMENT_TIER}
 
 
 def _rate(value: Any) -> Decimal:

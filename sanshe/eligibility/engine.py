@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -103,67 +104,104 @@ def payable(parts: list[tuple[Decimal, dt.date, dt.date]], month: dt.date, prora
     return total.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-@dataclass
+class Terms:
+    """What every offer under one version shares, read off the version and its policy once (the
+    monthly run makes a million offers; reading them through the ORM each time costs seconds)."""
+
+    __slots__ = ("code", "excludes", "generosity", "group", "kind", "name", "policy_id", "reason_prefix", "version")
+
+    def __init__(self, version: PolicyVersion) -> None:
+        policy = version.policy
+        self.version = version
+        self.policy_id = policy.pk
+        self.code = policy.code
+        self.name = policy.name
+        self.group = policy.exclusivity_group
+        self.excludes = frozenset(policy.excludes)
+        self.kind = policy.benefit_kind
+        self.generosity = generosity(policy.benefit_kind, version.amount, version.parameters)
+        self.reason_prefix = (f'{{"version": {version.number}, "version_id": {version.pk}, '
+                              f'"effective_from": "{version.effective_from.isoformat()}", "values": ')
+
+
 class Offer:
     """What one policy offers one person for a month, before exclusivity is applied."""
 
-    version: PolicyVersion  # the version of the last part the person qualified under
-    amount: Decimal  # that version's rate
-    payable: Decimal
-    parts: list[tuple[Decimal, dt.date, dt.date]]
-    values: dict[str, Any] = field(default_factory=dict)  # the person's values the conditions tested
+    __slots__ = ("amount", "parts", "payable", "terms", "values")
+
+    def __init__(self, terms: Terms, amount: Decimal, payable: Decimal, parts: list[tuple[Decimal, dt.date, dt.date]],
+                 values: str) -> None:
+        self.terms = terms  # of the version of the last part the person qualified under
+        self.amount = amount  # that version's rate
+        self.payable = payable
+        self.parts = parts
+        self.values = values  # JSON of the person's values the conditions tested
 
     @property
-    def policy_code(self) -> str:
-        return self.version.policy.code
+    def version(self) -> PolicyVersion:
+        return self.terms.version
 
     def weight(self) -> Decimal:
-        kind = self.version.policy.benefit_kind
-        if kind in MONTHLY_MONEY:
-            return self.payable
-        return generosity(kind, self.amount, self.version.parameters)
+        return self.payable if self.terms.kind in MONTHLY_MONEY else self.terms.generosity
 
 
 def choose(offers: list[Offer]) -> tuple[list[Offer], list[tuple[Offer, str]]]:
     """Exclusions first (a policy is refused to people who receive one it excludes), then in each
     exclusivity group only the most generous offer (ties: the older policy). Returns the kept
     offers and the dropped ones with the reason."""
-    codes = {o.policy_code for o in offers}
-    names = {o.policy_code: o.version.policy.name for o in offers}
+    if len(offers) == 1:
+        return offers, []
+    codes = {o.terms.code for o in offers}
     kept: list[Offer] = []
     dropped: list[tuple[Offer, str]] = []
     for o in offers:
-        clash = sorted(set(o.version.policy.excludes) & (codes - {o.policy_code}))
-        if clash:
-            dropped.append((o, "不与" + "、".join(names[c] for c in clash) + "同时享受"))
+        clash = o.terms.excludes & codes
+        if clash and (clash - {o.terms.code}):
+            names = {x.terms.code: x.terms.name for x in offers}
+            dropped.append((o, "不与" + "、".join(names[c] for c in sorted(clash - {o.terms.code})) + "同时享受"))
         else:
             kept.append(o)
     best: dict[str, Offer] = {}
     chosen: list[Offer] = []
     for o in kept:
-        group = o.version.policy.exclusivity_group
+        group = o.terms.group
         if not group:
             chosen.append(o)
             continue
         current = best.get(group)
-        if current is None or (o.weight(), -o.version.policy_id) > (current.weight(), -current.version.policy_id):
+        if current is None or (o.weight(), -o.terms.policy_id) > (current.weight(), -current.terms.policy_id):
             best[group] = o
+    if not best:
+        return chosen, dropped
     chosen.extend(best.values())
     for o in kept:
-        group = o.version.policy.exclusivity_group
+        group = o.terms.group
         if group and best[group] is not o:
-            dropped.append((o, f"同组就高：已享受{best[group].version.policy.name}"))
+            dropped.append((o, f"同组就高：已享受{best[group].terms.name}"))
     return chosen, dropped
 
 
-def reason_for(offer: Offer, dropped: list[tuple[Offer, str]]) -> dict[str, Any]:
+_COMPETING: dict[tuple[tuple[int, str], ...], str] = {}
+
+
+def reason_json(offer: Offer, dropped: list[tuple[Offer, str]]) -> str:
     """The JSON kept with an entitlement: the version, the person's values the conditions tested
-    (the explanation is rendered from them, see queries.reason_checks) and what it displaced."""
-    v = offer.version
-    reason: dict[str, Any] = {"version": v.number, "version_id": v.pk, "effective_from": v.effective_from.isoformat(),
-                              "values": offer.values}
+    (the explanation is rendered from them, see queries.reason_checks) and what it displaced.
+    Assembled as text from cached pieces: the monthly run writes a million of them."""
+    text = offer.terms.reason_prefix + offer.values
     if len(offer.parts) > 1 or (offer.parts and offer.parts[0][1].day != 1):
-        reason["parts"] = [[str(rate), a.isoformat(), b.isoformat()] for rate, a, b in offer.parts]
+        text += ', "parts": ' + json.dumps([[str(rate), a.isoformat(), b.isoformat()] for rate, a, b in offer.parts])
     if dropped:
-        reason["competing"] = [f"{o.version.policy.name}（{why}）" for o, why in dropped]
-    return reason
+        key = tuple((o.terms.policy_id, why) for o, why in dropped)
+        competing = _COMPETING.get(key)
+        if competing is None:
+            if len(_COMPETING) > 10000:
+                _COMPETING.clear()
+            competing = _COMPETING[key] = ', "competing": ' + json.dumps(
+                [f"{o.terms.name}（{why}）" for o, why in dropped], ensure_ascii=False)
+        text += competing
+    return text + "}"
+
+
+def reason_for(offer: Offer, dropped: list[tuple[Offer, str]]) -> dict[str, Any]:
+    return dict(json.loads(reason_json(offer, dropped)))

@@ -6,6 +6,7 @@ changes entitlements from the effective date of a change in the person's file.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from sanshe.eligibility.actions import GONE, STANDING, versions_for_month
 from sanshe.eligibility.benefits import ONCE_A_YEAR, ONCE_EVER
 from sanshe.eligibility.engine import (
     Offer,
+    Terms,
     choose,
     first_of_month,
     last_of_month,
@@ -98,7 +100,8 @@ def offers_for_person(person: Person, month: dt.date, versions: dict[Policy, lis
         amount = payable(parts, month, version.proration, policy.benefit_kind, starts_on=parts[0][1])
         if amount == 0 and policy.benefit_kind not in ("per_service", "co_payment_tier"):
             continue
-        offers.append(Offer(version, version.amount, amount, parts, jsonable(values)))
+        offers.append(Offer(Terms(version), version.amount, amount, parts,
+                            json.dumps(jsonable(values), ensure_ascii=False)))
     return offers
 
 

@@ -209,11 +209,22 @@ class ApprovalStep(models.Model):
 
 
 class Entitlement(models.Model):
-    run = models.ForeignKey(EntitlementRun, on_delete=models.CASCADE, related_name="rows")
+    # A monthly run writes a million rows at once. No index that another one already covers (run by
+    # the unique constraint, person by entitlement_person_month; versions are looked up by policy),
+    # and no per-row foreign-key triggers: checking five keys row by row at commit took longer than
+    # the run itself. (Vouchers and one-off grants, granted once, find earlier
+    # grants by scanning: once a month per such policy.) The run checks its rows' references in one set-based query instead
+    # (actions.check_references); deletions are still refused by the ORM (PROTECT), and files,
+    # policies and versions are never deleted by the platform.
+    run = models.ForeignKey(EntitlementRun, on_delete=models.CASCADE, related_name="rows", db_index=False,
+                            db_constraint=False)
     month = models.DateField("月份")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="entitlements")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="entitlements")
-    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="entitlements", db_index=False,
+                               db_constraint=False)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="entitlements", db_index=False,
+                               db_constraint=False)
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+", db_index=False,
+                                db_constraint=False)
     # The monthly rate (or the voucher, grant or per-service value) under the version(s) in force.
     amount = models.DecimalField("标准（元）", max_digits=10, decimal_places=2)
     # What this month costs: the rate after proration, a start or an end inside the month.
@@ -228,14 +239,15 @@ class Entitlement(models.Model):
                               default=EntitlementStatus.PENDING)
     source = models.CharField("来源", max_length=16, choices=EntitlementSource.choices, default=EntitlementSource.RUN)
     batch = models.ForeignKey(ApprovalBatch, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="entitlements")
+                              related_name="entitlements", db_index=False, db_constraint=False)
 
     class Meta:
         verbose_name = "待遇"
         constraints = [models.UniqueConstraint(fields=["run", "person", "policy", "starts_on"],
                                                name="entitlement_once_per_start")]
         indexes = [models.Index(fields=["person", "month"], name="entitlement_person_month"),
-                   models.Index(fields=["batch"], name="entitlement_batch")]
+                   # Only rows on their way through approval have a batch: a small partial index.
+                   models.Index(fields=["batch"], name="entitlement_in_batch", condition=models.Q(batch__isnull=False))]
 
 
 class ObjectionResolution(models.TextChoices):

@@ -131,11 +131,17 @@ def people_matching(tree: dict[str, Any], on: dt.date, qs: QuerySet[Person] | No
 
 def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
     """Every active policy of the person's district for one person: the entitlement of the latest
-    run with its reason, or — for a policy not received — the first condition that failed."""
+    computed month with its reason and status, or — for a policy not received — the first condition
+    that failed (or why it ended)."""
+    from sanshe.eligibility.benefits import describe
+
     latest = (Entitlement.objects.filter(person=person, run__status=RunStatus.DONE).order_by("-month")
               .values_list("month", flat=True).first())
-    granted = {e.policy_id: e for e in Entitlement.objects.filter(person=person, month=latest, status__in=(
-        "pending", "notice", "active")).select_related("version")} if latest else {}
+    rows_of_month = list(Entitlement.objects.filter(person=person, month=latest).select_related("version")
+                         .order_by("starts_on", "pk")) if latest else []
+    standing = {e.policy_id: e for e in rows_of_month
+                if e.status in ("pending", "notice", "active") and e.ended_on is None}
+    ended = {e.policy_id: e for e in rows_of_month if e.ended_on is not None}
     facts = facts_for(person, on)
     rows = []
     region_code = person.residence_region.code
@@ -148,17 +154,25 @@ def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
         version = in_force.get(policy.pk)
         if version is None:
             continue
-        entitlement = granted.get(policy.pk)
-        if entitlement is not None:
-            rows.append({"policy": policy, "granted": True, "amount": entitlement.amount, "month": latest,
-                         "reasons": reason_checks(entitlement.version.condition, entitlement.reason), "failure": ""})
+        e = standing.get(policy.pk)
+        row: dict[str, Any] = {"policy": policy, "month": latest, "entitlement": e, "reasons": [], "failure": ""}
+        if e is not None:
+            rows.append(row | {"granted": True, "amount": e.amount, "payable": e.payable, "status": e.status,
+                               "status_label": e.get_status_display(),
+                               "benefit": describe(policy.benefit_kind, e.amount, e.version.parameters),
+                               "reasons": reason_checks(e.version.condition, e.reason)})
             continue
         outcome = evaluate(version.condition, facts, fields())
         failure = outcome.first_failure
         if outcome.passed:
-            failure = "符合条件，但同组内已享受更高待遇或与已享受的待遇不能同时享受"
-        rows.append({"policy": policy, "granted": False, "amount": version.amount, "month": latest,
-                     "reasons": [], "failure": failure})
+            failure = ("符合条件，须本人或代办人申请" if not policy.proactive else
+                       "符合条件，但同组内已享受更高待遇或与已享受的待遇不能同时享受")
+        gone = ended.get(policy.pk)
+        if gone is not None and gone.ended_on is not None:
+            failure = f"自 {gone.ended_on:%Y-%m-%d} 起终止：{gone.end_reason}"
+        rows.append(row | {"granted": False, "amount": version.amount, "payable": None, "status": "",
+                           "status_label": "", "benefit": describe(policy.benefit_kind, version.amount,
+                                                                  version.parameters), "failure": failure})
     return rows
 
 
