@@ -84,15 +84,19 @@ def test_it_creates_organisations_of_every_kind(demo: Path) -> None:
 def test_it_creates_one_account_per_role_and_writes_the_passwords_to_var(demo: Path) -> None:
     accounts = accounts_in(demo)
     # Every role, plus a second assessor: assessments are done by two assessors on site.
-    assert set(accounts) == {*Role.values, "assessor_2"}
+    # and a second district officer: entitlements are approved by another person than their maker.
+    assert set(accounts) == {*Role.values, "assessor_2", "district_officer_2"}
     for key, entry in accounts.items():
-        role = "assessor" if key == "assessor_2" else key
+        role = {"assessor_2": "assessor", "district_officer_2": "district_officer"}.get(key, key)
         user = User.objects.get(username=entry["username"])
         assert user.check_password(entry["password"])
         assert len(entry["password"]) >= 12
         assert entry["role_label"] == Role(role).label
         assert Membership.objects.filter(user=user, role=role, organization__name=entry["organization"]).exists()
-    assert User.objects.count() == len(accounts)
+    # Besides the demo logins: the staff of the other communities and streets who sign approvals.
+    assert User.objects.filter(username__startswith="demo_").count() == len(accounts)
+    assert set(User.objects.exclude(username__startswith="demo_").values_list("memberships__role", flat=True)) <= {
+        Role.ELDER_ASSISTANT, Role.STREET_OFFICER}
     assert (demo / "demo-accounts.json").stat().st_mode & 0o077 == 0
 
 
@@ -191,7 +195,8 @@ def test_reset_starts_again_with_new_passwords(demo: Path) -> None:
     run(people=50, force=True, reset=True)
     after = accounts_in(demo)
     assert Person.objects.count() == 50
-    assert User.objects.count() == len(Role.values) + 1  # the second assessor
+    # the second assessor and the second district officer
+    assert User.objects.filter(username__startswith="demo_").count() == len(Role.values) + 2
     assert all(before[role]["password"] != after[role]["password"] for role in Role.values)
 
 
@@ -298,3 +303,18 @@ def test_the_seed_policies_are_in_force_with_this_months_entitlements(demo: Path
     # Take the highest, never double: at most one home-care subsidy per person.
     per_person = Entitlement.objects.filter(month=month, policy__exclusivity_group="home_care_subsidy")
     assert per_person.count() == per_person.values("person").distinct().count()
+
+
+def test_last_month_is_in_force_and_this_month_is_on_public_notice(demo: Path) -> None:
+    from sanshe.eligibility.engine import previous_month
+    from sanshe.eligibility.models import Application, ApprovalBatch, Entitlement, EntitlementStatus
+
+    month = timezone.localdate().replace(day=1)
+    last = previous_month(month)
+    assert set(ApprovalBatch.objects.filter(month=last).values_list("status", flat=True)) == {"active"}
+    assert set(ApprovalBatch.objects.filter(run__month=month).values_list("status", flat=True)) == {"notice"}
+    assert not Entitlement.objects.filter(month=last, status=EntitlementStatus.PENDING).exists()
+    # Every batch passed three different people.
+    for batch in ApprovalBatch.objects.filter(run__month=month):
+        assert len(set(batch.steps.values_list("decided_by", flat=True))) == 3
+    assert Application.objects.exists()

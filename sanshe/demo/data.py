@@ -100,6 +100,8 @@ class AccountSpec:
 ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("admin", "demo_admin", "沈晓峰", BUREAU),
     AccountSpec("district_officer", "demo_district", "王静怡", BUREAU),
+    # Entitlements are approved by a different person than the one who computed them.
+    AccountSpec("district_officer", "demo_director", "陈建民", BUREAU, key="district_officer_2"),
     AccountSpec("street_officer", "demo_street", "李文涛", "street"),
     AccountSpec("elder_assistant", "demo_community", "赵丽萍", "community"),
     AccountSpec("social_worker", "demo_socialworker", "孙雨晴", "community"),
