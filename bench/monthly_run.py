@@ -1,5 +1,5 @@
-"""The monthly run for the whole bench district: ten policies (the demo's schemes from seeds 001 and
-003 plus a service voucher, co-payment tiers and a meal subsidy), evaluated in the database and
+"""The monthly run for the whole bench district: the demo's ten proactive policies (seeds 001 and
+003: home-care subsidies, disability and home-bed nursing, low net income, service tiers), evaluated in the database and
 written as entitlements with their reasons, end to end through actions.run_month. Then the same
 policies decided per person in plain Python (each person's facts loaded and every tree evaluated,
 nothing written), to show the ratio."""
@@ -23,19 +23,6 @@ from sanshe.eligibility.queries import facts_for, fields
 from sanshe.eligibility.rules import evaluate
 
 MONTH = dt.date(2026, 12, 1)
-EXTRA: list[dict[str, Any]] = [
-    {"code": "service_voucher", "name": "居家养老服务券（80岁以上）", "amount": "500", "group": "",
-     "kind": BenefitKind.ANNUAL_VOUCHER, "condition": {"field": "age", "op": "gte", "value": 80}},
-    {"code": "tier_free", "name": "免费服务对象", "amount": "0", "group": "tier", "kind": BenefitKind.CO_PAYMENT_TIER,
-     "parameters": {"tier": "free"},
-     "condition": {"field": "economic_status", "op": "in", "value": ["dibao", "tekun", "three_no"]}},
-    {"code": "tier_low_cost", "name": "低偿服务对象", "amount": "0", "group": "tier", "kind": BenefitKind.CO_PAYMENT_TIER,
-     "parameters": {"tier": "low_cost", "co_payment_rate": "0.3"},
-     "condition": {"any": [{"field": "economic_status", "op": "eq", "value": "low_income"},
-                           {"field": "age", "op": "gte", "value": 80}]}},
-]
-
-
 def _policies(district: Region, by: User) -> list[Policy]:
     Entitlement.objects.all().delete()
     EntitlementRun.objects.all().delete()
@@ -43,7 +30,8 @@ def _policies(district: Region, by: User) -> list[Policy]:
     Fund.objects.all().delete()
     fund = Fund.objects.create(district=district, code="welfare", name="福利彩票公益金")
     made = []
-    for spec in [*POLICIES, *EXTRA]:
+    # The demo's policies that everyone is evaluated for (the vouchers are granted on application).
+    for spec in [p for p in POLICIES if p.get("proactive", True)]:
         p = Policy.objects.create(district=district, code=spec["code"], name=spec["name"], legal_basis="bench",
                                   fund=fund, benefit_kind=spec.get("kind", BenefitKind.MONTHLY_QUOTA),
                                   exclusivity_group=spec["group"], excludes=spec.get("excludes", []),
