@@ -33,7 +33,7 @@ from sanshe.accounts.models import Role, User
 from sanshe.core.crypto import id_cipher
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction, AuditEvent
-from sanshe.eligibility import approvals
+from sanshe.eligibility import access, approvals
 from sanshe.eligibility.models import (
     ApprovalBatch,
     ApprovalStep,
@@ -597,9 +597,9 @@ def test_a_worker_of_another_community_finds_nothing(world: World) -> None:
     assert client_for(p.neighbour_worker).post(f"/eligibility/approvals/{a1.pk}/approve/").status_code == 404
     assert api(p.neighbour_worker).get(f"/api/v1/approvals/batches/{a1.pk}").status_code == 404
     with pytest.raises(Http404):
-        approvals.access_batch(p.neighbour_worker, a1.pk)
-    assert set(approvals.visible_batches(p.neighbour_worker)) == {a2}
-    assert set(approvals.visible_batches(p.street_officer)) == {a1, a2}
+        access.access_batch(p.neighbour_worker, a1.pk)
+    assert set(access.visible_batches(p.neighbour_worker)) == {a2}
+    assert set(access.visible_batches(p.street_officer)) == {a1, a2}
     assert client_for(p.caregiver).get("/eligibility/approvals/").status_code == 403
     assert client_for(p.outsider).get(f"/eligibility/approvals/{a1.pk}/").status_code == 404
     assert fresh(a1).status == B.COMMUNITY

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -37,6 +37,7 @@ from sanshe.accounts.models import (
 from sanshe.core.audit import record_event
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction
+from sanshe.eligibility.access import can_manage, visible_batches
 from sanshe.eligibility.models import (
     ApprovalBatch,
     ApprovalStep,
@@ -53,7 +54,6 @@ from sanshe.eligibility.models import (
 )
 
 B = BatchStatus
-NOT_FOUND = "没有找到该审批批次"
 MIN_NOTICE_DAYS, MAX_NOTICE_DAYS = 1, 30
 # The step a batch waits at, and the one after it once approved.
 STEP_OF = {B.COMMUNITY: StepLevel.COMMUNITY, B.STREET: StepLevel.STREET, B.DISTRICT: StepLevel.DISTRICT}
@@ -177,43 +177,7 @@ def can_activate(user: Any, batch: ApprovalBatch) -> bool:
     return holds_step(user, batch, StepLevel.DISTRICT)
 
 
-def can_configure(user: Any, district: Region) -> bool:
-    return capability_scope(user, Capability.MANAGE_POLICIES).covers(district.code)
-
-
-# --- visibility --------------------------------------------------------------------------------
-
-
-def visible_batches(user: Any) -> QuerySet[ApprovalBatch]:
-    """Batches of the communities where the user views or approves entitlements."""
-    q = (capability_scope(user, Capability.VIEW_ENTITLEMENTS).region_q("community__code")
-         | capability_scope(user, Capability.APPROVE_ENTITLEMENTS).region_q("community__code"))
-    return ApprovalBatch.objects.filter(q)
-
-
-def access_batch(user: Any, batch_id: Any) -> ApprovalBatch:
-    """A batch the user may see; missing and out of scope both 404."""
-    try:
-        pk = int(batch_id)
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND) from None
-    batch = (visible_batches(user).select_related("community__parent", "district", "maker", "activated_by", "run")
-             .filter(pk=pk).first())
-    if batch is None:
-        raise Http404(NOT_FOUND)
-    return batch
-
-
-def access_objection(user: Any, objection_id: Any) -> NoticeObjection:
-    try:
-        pk = int(objection_id)
-    except (TypeError, ValueError):
-        raise Http404("没有找到该异议") from None
-    objection = NoticeObjection.objects.filter(pk=pk, batch__in=visible_batches(user)).select_related(
-        "batch__community__parent", "batch__district", "entitlement").first()
-    if objection is None:
-        raise Http404("没有找到该异议")
-    return objection
+# --- batch lists (who sees which batch: eligibility.access) ----------------------------------
 
 
 def with_totals(qs: QuerySet[ApprovalBatch]) -> QuerySet[ApprovalBatch]:
@@ -556,7 +520,7 @@ def settings_for(district: Region) -> EligibilitySettings:
 def update_settings(district: Region, *, notice_days: int, acting_user: Any,
                     request: HttpRequest | None = None) -> EligibilitySettings:
     """The number of days of public notice; applies to batches that go on notice from now on."""
-    if not can_configure(acting_user, district):
+    if not can_manage(acting_user, district):
         raise PermissionDenied("您没有设置公示天数的权限")
     if not MIN_NOTICE_DAYS <= notice_days <= MAX_NOTICE_DAYS:
         raise UserError(f"公示天数须在 {MIN_NOTICE_DAYS} 到 {MAX_NOTICE_DAYS} 天之间", field="notice_days")

@@ -3,8 +3,8 @@ exclusions, 免申即享) and its versions of conditions and amounts, each from 
 Everything is checked when saved; a malformed tree or parameter never reaches a monthly run. Every
 change is written to the audit log.
 
-Also here: who may read and write a district's policies, and the condition in words (for pages,
-the API and the condition builder's field list)."""
+Also here: the condition in words (for pages, the API and the condition builder's field list). Who
+may read and write a district's policies is in eligibility.access."""
 
 from __future__ import annotations
 
@@ -18,21 +18,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
-from sanshe.accounts.access import capability_scope
-from sanshe.accounts.models import Capability, Region, RegionLevel
+from sanshe.accounts.models import Region, RegionLevel
 from sanshe.core.audit import record_event
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction
+from sanshe.eligibility.access import can_manage
 from sanshe.eligibility.benefits import describe, validate_parameters
 from sanshe.eligibility.models import BenefitKind, Fund, Policy, PolicyStatus, PolicyVersion, Proration
 from sanshe.eligibility.queries import fields
 from sanshe.eligibility.rules import BOOL_OPS, OP_LABELS, ConditionError, FieldSpec, validate
 
 CODE_PATTERN = re.compile(r"^[a-z0-9_]+$")
-POLICY_NOT_FOUND = "没有找到该政策"
 # The select in the condition builder says what each operator means.
 OP_TEXT = {
     "eq": "等于", "ne": "不等于", "lt": "小于", "lte": "小于或等于", "gt": "大于", "gte": "大于或等于",
@@ -41,63 +39,6 @@ OP_TEXT = {
 }
 # Status changes a district officer may make (draft → active needs a version; retired is final).
 TRANSITIONS = {(PolicyStatus.DRAFT, PolicyStatus.ACTIVE), (PolicyStatus.ACTIVE, PolicyStatus.RETIRED)}
-
-
-# --- who may read and write -----------------------------------------------------------------------
-
-
-def _district_q(user: Any) -> Q:
-    """Policies of the districts the user works in: a street or community scope reads the policies of
-    the district it lies in (they apply to its people); a district or wider scope reads its own."""
-    prefixes = set(capability_scope(user, Capability.VIEW_ENTITLEMENTS).prefixes)
-    prefixes |= set(capability_scope(user, Capability.MANAGE_POLICIES).prefixes)
-    q = Q(pk__in=[])
-    for prefix in prefixes:
-        if len(prefix) >= 6:
-            q |= Q(district__code=prefix[:6].ljust(12, "0"))
-        else:
-            q |= Q(district__code__startswith=prefix)
-    return q
-
-
-def can_read_policies(user: Any) -> bool:
-    return bool(capability_scope(user, Capability.VIEW_ENTITLEMENTS)
-                or capability_scope(user, Capability.MANAGE_POLICIES))
-
-
-def can_manage(user: Any, district: Region) -> bool:
-    """Writing a district's policies and funds is for the district's civil-affairs bureau."""
-    return capability_scope(user, Capability.MANAGE_POLICIES).covers(district.code)
-
-
-def managed_districts(user: Any) -> list[Region]:
-    scope = capability_scope(user, Capability.MANAGE_POLICIES)
-    if not scope:
-        return []
-    return list(Region.objects.filter(scope.region_q(), level=RegionLevel.DISTRICT).order_by("code"))
-
-
-def visible_policies(user: Any) -> QuerySet[Policy]:
-    return Policy.objects.filter(_district_q(user))
-
-
-def access_policy(user: Any, policy_id: Any, *, for_write: bool = False) -> Policy:
-    """A policy the user may read (or, with for_write, change); missing and not yours both 404,
-    readable but not writable is 403."""
-    try:
-        pk = int(policy_id)
-    except (TypeError, ValueError):
-        raise Http404(POLICY_NOT_FOUND) from None
-    policy = visible_policies(user).select_related("district", "fund", "created_by").filter(pk=pk).first()
-    if policy is None:
-        raise Http404(POLICY_NOT_FOUND)
-    if for_write and not can_manage(user, policy.district):
-        raise PermissionDenied("您没有维护补贴政策的权限")
-    return policy
-
-
-def visible_funds(user: Any) -> QuerySet[Fund]:
-    return Fund.objects.filter(_district_q(user))
 
 
 def _require_manage(user: Any, district: Region) -> None:

@@ -11,17 +11,10 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from sanshe.core.errors import UserError
+from sanshe.eligibility.access import access_applicant, access_application, can_read_applications
 from sanshe.eligibility.individual import apply_for
+from sanshe.eligibility.lists import application_out, list_applications, policies_open_to, record_applications_view
 from sanshe.eligibility.models import ApplicationStatus
-from sanshe.eligibility.views.applications import (
-    access_applicant,
-    access_application,
-    application_out,
-    can_read_applications,
-    list_applications,
-    policies_open_to,
-    record_list_view,
-)
 from sanshe.people.access import access_person
 
 router = Router(tags=["待遇申请"])
@@ -80,7 +73,7 @@ def get_applications(request: HttpRequest, status: str = "", person_id: int | No
     person = access_person(request.user, person_id) if person_id is not None else None
     limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
     rows = list(list_applications(request.user, status=status, person=person)[offset:offset + limit])
-    record_list_view(request.user, count=len(rows), page=offset // limit + 1, request=request,
+    record_applications_view(request.user, count=len(rows), page=offset // limit + 1, request=request,
                      filters={"status": status, "person": person_id})
     return [application_out(a) for a in rows]
 

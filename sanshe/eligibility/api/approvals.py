@@ -13,11 +13,10 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from sanshe.accounts.access import capability_scope, has_capability
 from sanshe.accounts.models import Capability, Region, RegionLevel
 from sanshe.core.downloads import xlsx_response
 from sanshe.core.errors import UserError
-from sanshe.eligibility import approvals
+from sanshe.eligibility import access, approvals
 from sanshe.eligibility.models import (
     ApprovalBatch,
     BatchStatus,
@@ -165,7 +164,7 @@ def _objection_out(o: NoticeObjection) -> dict[str, Any]:
 
 
 def _detail(request: HttpRequest, b: ApprovalBatch) -> dict[str, Any]:
-    fresh = approvals.access_batch(request.user, b.pk)
+    fresh = access.access_batch(request.user, b.pk)
     rows = list(fresh.entitlements.select_related("person__residence_region", "policy").order_by("person_id", "id"))
     approvals.record_rows_view(fresh, acting_user=request.user, rows=len(rows), request=request)
     data = _batch_out(request.user, fresh)
@@ -179,7 +178,7 @@ def _detail(request: HttpRequest, b: ApprovalBatch) -> dict[str, Any]:
 
 
 def _fetch(request: HttpRequest, batch_id: int) -> ApprovalBatch:
-    return approvals.access_batch(request.user, batch_id)
+    return access.access_batch(request.user, batch_id)
 
 
 def _row_of(b: ApprovalBatch, entitlement_id: int | None) -> Entitlement | None:
@@ -196,7 +195,7 @@ def _row_of(b: ApprovalBatch, entitlement_id: int | None) -> Entitlement | None:
 def list_batches(request: HttpRequest, status: str = "", mine: str = "", limit: int = 50,
                  offset: int = 0) -> list[dict[str, Any]]:
     user = request.user
-    if not (has_capability(user, Capability.VIEW_ENTITLEMENTS) or has_capability(user, Capability.APPROVE_ENTITLEMENTS)):
+    if not access.can_read_batches(user):
         raise PermissionDenied("您没有查看待遇审批的权限")
     limit = max(1, min(limit, 200))
     if mine == "decide":
@@ -205,7 +204,7 @@ def list_batches(request: HttpRequest, status: str = "", mine: str = "", limit: 
         return [_batch_out(user, b) for b in approvals.batches_to_fix(user)[offset:offset + limit]]
     if mine:
         raise UserError("mine 应为 decide 或 fix", field="mine")
-    qs = approvals.with_totals(approvals.visible_batches(user)).select_related("community__parent", "district",
+    qs = approvals.with_totals(access.visible_batches(user)).select_related("community__parent", "district",
                                                                                "maker").prefetch_related("steps")
     if status:
         if status not in BatchStatus.values:
@@ -280,7 +279,7 @@ def create_objection(request: HttpRequest, batch_id: int, payload: ObjectionIn) 
 @router.post("/approvals/objections/{int:objection_id}/resolve", response=ObjectionOut,
              summary="处理异议：成立则取消该待遇；不成立则维持公示")
 def resolve_objection(request: HttpRequest, objection_id: int, payload: ResolveIn) -> dict[str, Any]:
-    objection = approvals.access_objection(request.user, objection_id)
+    objection = access.access_objection(request.user, objection_id)
     b = _fetch(request, objection.batch_id)
     done = approvals.resolve_objection(objection, resolution=payload.resolution, note=payload.note,
                                        entitlement=_row_of(b, payload.entitlement_id), acting_user=request.user,
@@ -298,13 +297,10 @@ def activate(request: HttpRequest, batch_id: int) -> dict[str, Any]:
 def _district(request: HttpRequest, region_code: str) -> Region:
     """A district the user works in (at any level inside it); others 404."""
     region = Region.objects.filter(code=region_code.ljust(12, "0"), level=RegionLevel.DISTRICT).first()
-    if region is None:
+    if region is None or not access.works_in(request.user, region, Capability.VIEW_ENTITLEMENTS,
+                                             Capability.APPROVE_ENTITLEMENTS, Capability.MANAGE_POLICIES):
         raise Http404("没有找到该区县")
-    for capability in (Capability.VIEW_ENTITLEMENTS, Capability.APPROVE_ENTITLEMENTS, Capability.MANAGE_POLICIES):
-        scope = capability_scope(request.user, capability)
-        if scope.covers(region.code) or any(p.startswith(region.prefix) for p in scope.prefixes):
-            return region
-    raise Http404("没有找到该区县")
+    return region
 
 
 @router.get("/approvals/settings", response=SettingsIO, summary="本区待遇公示天数")

@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 
 from sanshe.accounts.models import Region
 from sanshe.core.errors import UserError
-from sanshe.eligibility import authoring
+from sanshe.eligibility import access, authoring
 from sanshe.eligibility.models import Fund, Policy, PolicyStatus, PolicyVersion, Proration
 
 router = Router(tags=["政策维护"])
@@ -166,7 +166,7 @@ def _versions(policy: Policy) -> list[PolicyVersion]:
 
 def _district(request: HttpRequest, district_code: str) -> Region:
     """The district the user writes policies for: the one given, or their only one."""
-    districts = authoring.managed_districts(request.user)
+    districts = list(access.managed_districts(request.user))
     if not districts:
         raise PermissionDenied("您没有维护补贴政策的权限")
     if district_code:
@@ -187,7 +187,7 @@ def _fund(fund_id: int) -> Fund:
 
 
 def _require_read(request: HttpRequest) -> None:
-    if not authoring.can_read_policies(request.user):
+    if not access.can_read_policies(request.user):
         raise PermissionDenied("您没有查看补贴政策的权限")
 
 
@@ -206,7 +206,7 @@ def condition_fields(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/funds", response=list[FundOut], summary="本区的资金来源")
 def list_funds(request: HttpRequest) -> list[dict[str, Any]]:
     _require_read(request)
-    funds = authoring.visible_funds(request.user).select_related("district").order_by("district__code", "code")
+    funds = access.visible_funds(request.user).select_related("district").order_by("district__code", "code")
     return [{"id": f.pk, "district_code": f.district.code, "code": f.code, "name": f.name} for f in funds]
 
 
@@ -224,7 +224,7 @@ def create_fund(request: HttpRequest, payload: FundIn) -> Status:
 @router.get("/policies", response=list[PolicyOut], summary="补贴政策及今天施行的版本")
 def list_policies(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
     _require_read(request)
-    qs = authoring.visible_policies(request.user).select_related("district", "fund", "created_by").order_by(
+    qs = access.visible_policies(request.user).select_related("district", "fund", "created_by").order_by(
         "district__code", "code")
     if status:
         if status not in PolicyStatus.values:
@@ -251,13 +251,13 @@ def create_policy(request: HttpRequest, payload: PolicyIn) -> Status:
 
 @router.get("/policies/{int:policy_id}", response=PolicyDetailOut, summary="政策详情及全部版本")
 def get_policy(request: HttpRequest, policy_id: int) -> dict[str, Any]:
-    policy = authoring.access_policy(request.user, policy_id)
+    policy = access.access_policy(request.user, policy_id)
     return _policy_out(policy, _versions(policy), detail=True)
 
 
 @router.patch("/policies/{int:policy_id}", response=PolicyDetailOut, summary="修改政策信息（区民政）")
 def update_policy(request: HttpRequest, policy_id: int, payload: PolicyPatch) -> dict[str, Any]:
-    policy = authoring.access_policy(request.user, policy_id, for_write=True)
+    policy = access.access_policy(request.user, policy_id, for_write=True)
     given = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     values = authoring.PolicyValues(
         name=str(given.get("name", policy.name)), legal_basis=str(given.get("legal_basis", policy.legal_basis)),
@@ -273,7 +273,7 @@ def update_policy(request: HttpRequest, policy_id: int, payload: PolicyPatch) ->
 @router.post("/policies/{int:policy_id}/versions", response={201: VersionOut},
              summary="新增版本：条件、金额和参数自生效日期起适用，上一版本于前一日失效（区民政）")
 def add_version(request: HttpRequest, policy_id: int, payload: VersionIn) -> Status:
-    policy = authoring.access_policy(request.user, policy_id, for_write=True)
+    policy = access.access_policy(request.user, policy_id, for_write=True)
     version = authoring.add_version(policy, effective_from=payload.effective_from, condition=payload.condition,
                                     amount=payload.amount, acting_user=request.user, note=payload.note,
                                     parameters=payload.parameters, proration=payload.proration, request=request)
@@ -283,6 +283,6 @@ def add_version(request: HttpRequest, policy_id: int, payload: VersionIn) -> Sta
 @router.post("/policies/{int:policy_id}/status", response=PolicyDetailOut,
              summary="发布施行（须已有版本）或废止（不能恢复）（区民政）")
 def set_status(request: HttpRequest, policy_id: int, payload: StatusIn) -> dict[str, Any]:
-    policy = authoring.access_policy(request.user, policy_id, for_write=True)
+    policy = access.access_policy(request.user, policy_id, for_write=True)
     updated = authoring.set_status(policy, payload.status, acting_user=request.user, request=request)
     return _policy_out(updated, _versions(updated), detail=True)

@@ -13,10 +13,28 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
-from sanshe.accounts.access import capability_scope, has_capability
+from sanshe.accounts.access import has_capability
 from sanshe.accounts.models import Capability, Region, RegionLevel
 from sanshe.core.errors import UserError
 from sanshe.eligibility import actions
+from sanshe.eligibility.access import (
+    access_run,
+    can_manage,
+    can_read_policies,
+    managed_districts,
+    visible_runs,
+    works_in,
+)
+from sanshe.eligibility.lists import (
+    RowFilter,
+    end_reasons,
+    ended_rows,
+    entitlement_rows,
+    previous_run,
+    record_list_view,
+    row_out,
+    run_simulation,
+)
 from sanshe.eligibility.models import (
     ChangeFromPrevious,
     EntitlementRun,
@@ -26,21 +44,6 @@ from sanshe.eligibility.models import (
     RunStatus,
 )
 from sanshe.eligibility.tasks import JobState, find_job, job_state, start_month_run
-from sanshe.eligibility.views.runs import (
-    RowFilter,
-    access_run,
-    can_manage,
-    can_read_runs,
-    end_reasons,
-    ended_rows,
-    entitlement_rows,
-    managed_districts,
-    previous_run,
-    record_list_view,
-    row_out,
-    run_simulation,
-    visible_runs,
-)
 
 router = Router(tags=["月度待遇"])
 MAX_LIMIT = 200
@@ -89,7 +92,9 @@ class RunDetailOut(RunOut):
     diff: DiffOut | None = Field(description="与上月相比；未计算完成时为 null")
 
 
-class EntitlementRowOut(Schema):
+class _PersonRowOut(Schema):
+    """What the entitlement list and the ended list both show of a row."""
+
     id: int
     person_id: int
     person_name: str = Field(description="姓名（脱敏）")
@@ -100,6 +105,9 @@ class EntitlementRowOut(Schema):
     policy: str
     fund: str
     amount: Decimal = Field(description="标准（元）")
+
+
+class EntitlementRowOut(_PersonRowOut):
     payable: Decimal = Field(description="本月应发（元）")
     change: str
     change_label: str
@@ -116,16 +124,8 @@ class EntitlementPage(Schema):
     rows: list[EntitlementRowOut]
 
 
-class EndedRowOut(Schema):
+class EndedRowOut(_PersonRowOut):
     id: int = Field(description="上月待遇编号")
-    person_id: int
-    person_name: str = Field(description="姓名（脱敏）")
-    id_number: str = Field(description="身份证号（脱敏）")
-    street: str
-    community: str
-    policy_code: str
-    policy: str
-    fund: str
     amount: Decimal = Field(description="上月标准（元）")
     end_reason: str = Field(description="终止原因（死亡或迁出、同组改享、不再符合的条件）")
 
@@ -206,7 +206,7 @@ def get_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
 
 @router.get("/runs", response=list[RunOut], summary="月度待遇计算记录（新的在前）")
 def list_runs(request: HttpRequest, district_code: str = "", limit: int = 24, offset: int = 0) -> list[dict[str, Any]]:
-    if not can_read_runs(request.user):
+    if not can_read_policies(request.user):
         raise PermissionDenied("您没有查看待遇的权限")
     qs = visible_runs(request.user).select_related("district", "started_by").order_by("-month", "-id")
     if district_code:
@@ -218,7 +218,7 @@ def list_runs(request: HttpRequest, district_code: str = "", limit: int = 24, of
 
 @router.get("/runs/{int:run_id}", response=RunDetailOut, summary="一次月度计算及与上月相比的新增、变更、终止和资金")
 def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
-    if not can_read_runs(request.user):
+    if not can_read_policies(request.user):
         raise PermissionDenied("您没有查看待遇的权限")
     run = access_run(request.user, run_id)
     data = _run_out(run)
@@ -247,8 +247,7 @@ def _row_filter(request: HttpRequest, run: EntitlementRun, *, region_code: str, 
     if region_code:
         region = Region.objects.filter(code=region_code.strip().ljust(12, "0"),
                                        code__startswith=run.district.prefix).first()
-        scope = capability_scope(request.user, Capability.VIEW_ENTITLEMENTS)
-        if region is None or not (scope.covers(region.code) or any(p.startswith(region.prefix) for p in scope.prefixes)):
+        if region is None or not works_in(request.user, region, Capability.VIEW_ENTITLEMENTS):
             raise Http404("没有找到该区划")
         f.region = region
     if policy_code:
@@ -266,22 +265,29 @@ def _row_filter(request: HttpRequest, run: EntitlementRun, *, region_code: str, 
     return f
 
 
+def _rows_page(request: HttpRequest, run: EntitlementRun, f: RowFilter, *, ended: bool, limit: int,
+               offset: int) -> dict[str, Any]:
+    """One page of the entitlement list or the ended list, audited as a view of the list."""
+    qs = ended_rows(request.user, run, f) if ended else entitlement_rows(request.user, run, f)
+    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    rows = list(qs[offset:offset + limit])
+    reasons = end_reasons(run, rows) if ended else {}
+    record_list_view(request.user, run, f, ended=ended, count=len(rows), page=offset // limit + 1, request=request)
+    out = []
+    for e in rows:
+        r = row_out(e, end_reason=reasons.get(e.pk, ""))
+        r["person_name"] = r.pop("name")
+        out.append(r)
+    return {"total": qs.count(), "rows": out}
+
+
 @router.get("/runs/{int:run_id}/entitlements", response=EntitlementPage,
             summary="一次月度计算的待遇名单（姓名、身份证号脱敏；仅本人辖区；记入审计日志）")
 def run_entitlements(request: HttpRequest, run_id: int, region_code: str = "", policy_code: str = "",
                      change: str = "", status: str = "", limit: int = 50, offset: int = 0) -> dict[str, Any]:
     run = _done_run(request, run_id)
     f = _row_filter(request, run, region_code=region_code, policy_code=policy_code, change=change, status=status)
-    qs = entitlement_rows(request.user, run, f)
-    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
-    rows = list(qs[offset:offset + limit])
-    record_list_view(request.user, run, f, ended=False, count=len(rows), page=offset // limit + 1, request=request)
-    out = []
-    for e in rows:
-        r = row_out(e)
-        r["person_name"] = r.pop("name")
-        out.append(r)
-    return {"total": qs.count(), "rows": out}
+    return _rows_page(request, run, f, ended=False, limit=limit, offset=offset)
 
 
 @router.get("/runs/{int:run_id}/ended", response=EndedPage,
@@ -290,17 +296,7 @@ def run_ended(request: HttpRequest, run_id: int, region_code: str = "", policy_c
               limit: int = 50, offset: int = 0) -> dict[str, Any]:
     run = _done_run(request, run_id)
     f = _row_filter(request, run, region_code=region_code, policy_code=policy_code)
-    qs = ended_rows(request.user, run, f)
-    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
-    rows = list(qs[offset:offset + limit])
-    reasons = end_reasons(run, rows)
-    record_list_view(request.user, run, f, ended=True, count=len(rows), page=offset // limit + 1, request=request)
-    out = []
-    for e in rows:
-        r = row_out(e, end_reason=reasons.get(e.pk, ""))
-        r["person_name"] = r.pop("name")
-        out.append(r)
-    return {"total": qs.count(), "rows": out}
+    return _rows_page(request, run, f, ended=True, limit=limit, offset=offset)
 
 
 @router.post("/simulations", response=SimulationOut,

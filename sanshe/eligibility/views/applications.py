@@ -1,7 +1,8 @@
 """Applications for a policy (待遇申请), next to the monthly run's 免申即享: find the person, record
 who applies for which policy on which day, and show the result — granted with the conditions that
 held (and the entitlement on its way through approval), or refused with the first condition not
-met. The scoped queries here are shared with the API (eligibility.api.applications)."""
+met. Who sees which applications is in eligibility.access; the list and its rows, shared with the
+API (eligibility.api.applications), in eligibility.lists."""
 
 from __future__ import annotations
 
@@ -10,111 +11,37 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from sanshe.accounts.access import capability_scope, has_capability
+from sanshe.accounts.access import has_capability
 from sanshe.accounts.http import AuthedRequest
 from sanshe.accounts.models import Capability
-from sanshe.core.audit import record_event
 from sanshe.core.errors import UserError
 from sanshe.core.forms import PlatformForm
-from sanshe.core.models import AuditAction
+from sanshe.eligibility.access import (
+    access_applicant,
+    access_application,
+    application_policies,
+    can_apply,
+    can_read_applications,
+)
 from sanshe.eligibility.individual import apply_for
-from sanshe.eligibility.models import Application, ApplicationStatus, Policy, PolicyStatus
-from sanshe.people.access import access_person, visible_people
+from sanshe.eligibility.lists import (
+    application_out,
+    list_applications,
+    page_number,
+    policies_open_to,
+    record_applications_view,
+)
+from sanshe.eligibility.models import ApplicationStatus, Policy
+from sanshe.people.access import visible_people
 from sanshe.people.models import Person
 from sanshe.people.queries import search_q
 
 PAGE_SIZE = 30
-NOT_FOUND = "没有找到该申请"
 APPLICANT_KINDS = [("self", "本人"), ("family", "家属"), ("community", "社区代办")]
-
-
-# --- scope ----------------------------------------------------------------------------------------
-
-
-def can_read_applications(user: Any) -> bool:
-    return has_capability(user, Capability.APPLY_ENTITLEMENT) or has_capability(user, Capability.VIEW_ENTITLEMENTS)
-
-
-def visible_applications(user: Any) -> QuerySet[Application]:
-    """Applications of people living where the user accepts applications or sees entitlements."""
-    q = (capability_scope(user, Capability.APPLY_ENTITLEMENT).region_q("person__residence_region__code")
-         | capability_scope(user, Capability.VIEW_ENTITLEMENTS).region_q("person__residence_region__code"))
-    return Application.objects.filter(q)
-
-
-def access_application(user: Any, application_id: Any) -> Application:
-    """An application the user may see; missing and not yours both 404."""
-    try:
-        pk = int(application_id)
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND) from None
-    application = (visible_applications(user)
-                   .select_related("person__residence_region__parent", "policy__fund", "recorded_by",
-                                   "entitlement__batch")
-                   .filter(pk=pk).first())
-    if application is None:
-        raise Http404(NOT_FOUND)
-    return application
-
-
-def can_apply(user: Any, person: Person) -> bool:
-    return capability_scope(user, Capability.APPLY_ENTITLEMENT).covers(person.residence_region.code)
-
-
-def access_applicant(user: Any, person_id: Any) -> Person:
-    """A person the user may record an application for (404 outside their files, 403 without the right)."""
-    person = access_person(user, person_id)
-    if not can_apply(user, person):
-        raise PermissionDenied("您没有为该老人受理待遇申请的权限")
-    return person
-
-
-def policies_open_to(person: Person) -> QuerySet[Policy]:
-    """Policies in force in the district the person lives in."""
-    return (Policy.objects.filter(status=PolicyStatus.ACTIVE, district__code=person.residence_region.code[:6].ljust(12, "0"))
-            .select_related("fund").order_by("proactive", "code"))
-
-
-def application_out(a: Application) -> dict[str, Any]:
-    """One application for display or the API: the masked name, never the full one."""
-    outcome: dict[str, Any] = a.outcome if isinstance(a.outcome, dict) else {}
-    community = a.person.residence_region
-    entitlement = a.entitlement
-    return {
-        "id": a.pk, "person_id": a.person_id, "person_name": a.person.masked_name,
-        "street": community.parent.name if community.parent else "", "community": community.name,
-        "policy_id": a.policy_id, "policy_code": a.policy.code, "policy": a.policy.name,
-        "applicant": a.applicant, "applied_on": a.applied_on, "status": a.status, "status_label": a.get_status_display(),
-        "checks": [str(c) for c in outcome.get("checks", [])], "failure": str(outcome.get("failure") or ""),
-        "note": str(outcome.get("note") or ""),
-        "entitlement_id": entitlement.pk if entitlement else None,
-        "batch_id": entitlement.batch_id if entitlement else None,
-        "recorded_by": a.recorded_by.display_name, "recorded_at": a.recorded_at,
-    }
-
-
-def list_applications(user: Any, *, status: str = "", policy: Policy | None = None,
-                      person: Person | None = None) -> QuerySet[Application]:
-    qs = visible_applications(user)
-    if status:
-        qs = qs.filter(status=status)
-    if policy is not None:
-        qs = qs.filter(policy=policy)
-    if person is not None:
-        qs = qs.filter(person=person)
-    return qs.select_related("person__residence_region__parent", "policy", "recorded_by", "entitlement").order_by(
-        "-applied_on", "-id")
-
-
-def record_list_view(user: Any, *, count: int, page: int, filters: dict[str, Any],
-                     request: HttpRequest | None) -> None:
-    record_event(user, AuditAction.VIEW_ENTITLEMENTS, request=request, subject="待遇申请名单", row_count=count,
-                 detail={"applications": True, "page": page, "filter": {k: v for k, v in filters.items() if v}})
 
 
 # --- forms ----------------------------------------------------------------------------------------
@@ -160,24 +87,10 @@ class ApplicationFilterForm(PlatformForm, forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        prefixes = set(capability_scope(user, Capability.APPLY_ENTITLEMENT).prefixes) | set(
-            capability_scope(user, Capability.VIEW_ENTITLEMENTS).prefixes)
-        districts = {p[:6].ljust(12, "0") for p in prefixes if len(p) >= 6}
-        short = [p for p in prefixes if len(p) < 6]
-        qs = Policy.objects.filter(district__code__in=districts)
-        for prefix in short:
-            qs = qs | Policy.objects.filter(district__code__startswith=prefix)
-        cast(forms.ModelChoiceField, self.fields["policy"]).queryset = qs.order_by("code")
+        cast(forms.ModelChoiceField, self.fields["policy"]).queryset = application_policies(user).order_by("code")
 
 
 # --- pages ----------------------------------------------------------------------------------------
-
-
-def _page(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def application_list(request: AuthedRequest) -> HttpResponse:
@@ -188,11 +101,11 @@ def application_list(request: AuthedRequest) -> HttpResponse:
     form = ApplicationFilterForm(request.GET or None, user=user)
     data = form.cleaned_data if form.is_valid() else {}
     status, policy = data.get("status") or "", data.get("policy")
-    page = _page(request)
+    page = page_number(request)
     start = (page - 1) * PAGE_SIZE
     rows = list(list_applications(user, status=status, policy=policy)[start:start + PAGE_SIZE + 1])
     shown = rows[:PAGE_SIZE]
-    record_list_view(user, count=len(shown), page=page, request=request,
+    record_applications_view(user, count=len(shown), page=page, request=request,
                      filters={"status": status, "policy": policy.code if policy else ""})
     q = (request.GET.get("q") or "").strip()
     found: list[Person] = []

@@ -3,8 +3,9 @@ the public notices (printable, exportable), objections, activation, and the noti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -22,7 +23,8 @@ from sanshe.accounts.models import Capability, Region, RegionLevel
 from sanshe.core.downloads import xlsx_response
 from sanshe.core.errors import UserError
 from sanshe.core.forms import PlatformForm
-from sanshe.eligibility import approvals
+from sanshe.eligibility import access, approvals
+from sanshe.eligibility.lists import page_number
 from sanshe.eligibility.models import (
     ApprovalBatch,
     BatchStatus,
@@ -34,6 +36,7 @@ from sanshe.eligibility.models import (
 )
 
 B = BatchStatus
+T = TypeVar("T")
 ROWS_PER_PAGE = 100
 BATCHES_PER_PAGE = 30
 
@@ -113,16 +116,8 @@ def _form_problems(form: forms.Form) -> str:
 
 
 def _require_any(request: AuthedRequest) -> None:
-    user = request.user
-    if not (has_capability(user, Capability.VIEW_ENTITLEMENTS) or has_capability(user, Capability.APPROVE_ENTITLEMENTS)):
+    if not access.can_read_batches(request.user):
         raise PermissionDenied("您没有查看待遇审批的权限")
-
-
-def _page(request: AuthedRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def reason_checks(row: Entitlement) -> list[str]:
@@ -176,7 +171,7 @@ def _detail_context(request: AuthedRequest, b: ApprovalBatch, *, bound: dict[str
         rows=Count("id", filter=live), amount=Sum("amount", filter=live), payable=Sum("payable", filter=live),
         withdrawn=Count("id", filter=Q(status=EntitlementStatus.REJECTED)),
         new=Count("id", filter=live & Q(change="new")), changed=Count("id", filter=live & Q(change="changed")))
-    page = _page(request)
+    page = page_number(request)
     start = (page - 1) * ROWS_PER_PAGE
     rows = list(b.entitlements.select_related("person__residence_region", "policy")
                 .order_by("person_id", "policy_id", "id")[start:start + ROWS_PER_PAGE + 1])
@@ -244,7 +239,7 @@ def _refused(request: AuthedRequest, b: ApprovalBatch, key: str, form: forms.For
              **kwargs: Any) -> HttpResponse:
     message = exc.message if isinstance(exc, UserError) else (str(exc) or "无权执行此操作")
     status = 403 if isinstance(exc, PermissionDenied) else 400
-    fresh = approvals.access_batch(request.user, b.pk)
+    fresh = access.access_batch(request.user, b.pk)
     return _detail(request, fresh, bound={key: form}, errors={key: message}, status=status, **kwargs)
 
 
@@ -260,14 +255,14 @@ def approval_queue(request: AuthedRequest) -> HttpResponse:
     _require_any(request)
     user = request.user
     status = request.GET.get("status", "")
-    qs = approvals.with_totals(approvals.visible_batches(user)).select_related("community__parent", "district",
+    qs = approvals.with_totals(access.visible_batches(user)).select_related("community__parent", "district",
                                                                                "maker")
     if status in B.values:
         qs = qs.filter(status=status)
-    page = _page(request)
+    page = page_number(request)
     start = (page - 1) * BATCHES_PER_PAGE
     batches = list(qs.order_by("-month", "community__code", "-id")[start:start + BATCHES_PER_PAGE + 1])
-    counts = dict(approvals.visible_batches(user).order_by().values_list("status").annotate(n=Count("id"))
+    counts = dict(access.visible_batches(user).order_by().values_list("status").annotate(n=Count("id"))
                   .values_list("status", "n"))
     context = {
         "to_decide": approvals.batches_to_decide(user), "to_fix": approvals.batches_to_fix(user),
@@ -283,7 +278,7 @@ def notice_list(request: AuthedRequest) -> HttpResponse:
     _require_any(request)
     user = request.user
     today = timezone.localdate()
-    base = approvals.with_totals(approvals.visible_batches(user)).select_related("community__parent", "district")
+    base = approvals.with_totals(access.visible_batches(user)).select_related("community__parent", "district")
     on_notice = list(base.filter(status=B.NOTICE).order_by("notice_ends", "community__code", "id"))
     for b in on_notice:
         b.days_left = (b.notice_ends - today).days + 1 if b.notice_ends else 0  # type: ignore[attr-defined]
@@ -292,7 +287,7 @@ def notice_list(request: AuthedRequest) -> HttpResponse:
     districts = _districts(user, Capability.VIEW_ENTITLEMENTS) or _districts(user, Capability.APPROVE_ENTITLEMENTS)
     context = {"on_notice": on_notice, "recent": recent, "today": today,
                "notice_days": approvals.settings_for(districts[0]).notice_days if districts else None,
-               "can_configure": any(approvals.can_configure(user, d) for d in districts)}
+               "can_configure": any(access.can_manage(user, d) for d in districts)}
     return render(request, "eligibility/approvals/notices.html", context)
 
 
@@ -300,19 +295,32 @@ def notice_list(request: AuthedRequest) -> HttpResponse:
 
 
 def batch_detail(request: AuthedRequest, batch_id: int) -> HttpResponse:
-    return _detail(request, approvals.access_batch(request.user, batch_id))
+    return _detail(request, access.access_batch(request.user, batch_id))
+
+
+def _take_step(request: AuthedRequest, b: ApprovalBatch, key: str, form: forms.Form,
+               step: Callable[[dict[str, Any]], T], **kwargs: Any) -> T | HttpResponse:
+    """The step taken with the form's data, or the batch's page again with what stopped it: the
+    form's problems (400) or the action's refusal (400, or 403 without the right)."""
+    if not form.is_valid():
+        return _detail(request, b, bound={key: form}, errors={key: _form_problems(form)}, status=400, **kwargs)
+    try:
+        return step(form.cleaned_data)
+    except (UserError, PermissionDenied) as exc:
+        return _refused(request, b, key, form, exc, **kwargs)
+
+
+def _chosen_row(b: ApprovalBatch, data: dict[str, Any]) -> Entitlement | None:
+    return b.entitlements.filter(pk=data["entitlement"]).first() if data.get("entitlement") else None
 
 
 @require_POST
 def batch_approve(request: AuthedRequest, batch_id: int) -> HttpResponse:
-    b = approvals.access_batch(request.user, batch_id)
-    form = ApproveForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, b, bound={"approve": form}, errors={"approve": _form_problems(form)}, status=400)
-    try:
-        done = approvals.approve(b, acting_user=request.user, comment=form.cleaned_data["comment"], request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "approve", form, exc)
+    b = access.access_batch(request.user, batch_id)
+    done = _take_step(request, b, "approve", ApproveForm(request.POST), lambda data: approvals.approve(
+        b, acting_user=request.user, comment=data["comment"], request=request))
+    if isinstance(done, HttpResponse):
+        return done
     if done.status == B.NOTICE:
         messages.success(request, f"已审批通过，进入公示：{approvals.cn_date(done.notice_starts)} 至 "
                                   f"{approvals.cn_date(done.notice_ends)}")
@@ -323,82 +331,63 @@ def batch_approve(request: AuthedRequest, batch_id: int) -> HttpResponse:
 
 @require_POST
 def batch_reject(request: AuthedRequest, batch_id: int) -> HttpResponse:
-    b = approvals.access_batch(request.user, batch_id)
-    form = RejectForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, b, bound={"reject": form}, errors={"reject": _form_problems(form)}, status=400)
-    try:
-        approvals.reject(b, acting_user=request.user, reason=form.cleaned_data["reason"], request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "reject", form, exc)
+    b = access.access_batch(request.user, batch_id)
+    done = _take_step(request, b, "reject", RejectForm(request.POST), lambda data: approvals.reject(
+        b, acting_user=request.user, reason=data["reason"], request=request))
+    if isinstance(done, HttpResponse):
+        return done
     messages.success(request, "已退回经办人，经办人修改后可重新提交")
     return _back(b)
 
 
 @require_POST
 def row_withdraw(request: AuthedRequest, batch_id: int, row_id: int) -> HttpResponse:
-    b = approvals.access_batch(request.user, batch_id)
+    b = access.access_batch(request.user, batch_id)
     row = b.entitlements.filter(pk=row_id).first()
     if row is None:
         raise Http404("没有找到该待遇")
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, b, bound={"withdraw": form}, withdraw_row=row,
-                       errors={"withdraw": _form_problems(form)}, status=400)
-    try:
-        approvals.withdraw(row, acting_user=request.user, reason=form.cleaned_data["reason"], request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "withdraw", form, exc, withdraw_row=row)
+    done = _take_step(request, b, "withdraw", WithdrawForm(request.POST), lambda data: approvals.withdraw(
+        row, acting_user=request.user, reason=data["reason"], request=request), withdraw_row=row)
+    if isinstance(done, HttpResponse):
+        return done
     messages.success(request, f"已撤回 {row.person.masked_name} 的{row.policy.name}")
     return _back(b, "rows")
 
 
 @require_POST
 def batch_resubmit(request: AuthedRequest, batch_id: int) -> HttpResponse:
-    b = approvals.access_batch(request.user, batch_id)
-    form = ResubmitForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, b, bound={"resubmit": form}, errors={"resubmit": _form_problems(form)}, status=400)
-    try:
-        approvals.resubmit(b, acting_user=request.user, comment=form.cleaned_data["comment"], request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "resubmit", form, exc)
+    b = access.access_batch(request.user, batch_id)
+    done = _take_step(request, b, "resubmit", ResubmitForm(request.POST), lambda data: approvals.resubmit(
+        b, acting_user=request.user, comment=data["comment"], request=request))
+    if isinstance(done, HttpResponse):
+        return done
     messages.success(request, "已重新提交，从社区审核环节重新开始")
     return _back(b)
 
 
 @require_POST
 def objection_record(request: AuthedRequest, batch_id: int) -> HttpResponse:
-    b = approvals.access_batch(request.user, batch_id)
-    form = ObjectionForm(request.POST, batch=b)
-    if not form.is_valid():
-        return _detail(request, b, bound={"objection": form}, errors={"objection": _form_problems(form)}, status=400)
-    data = form.cleaned_data
-    row = b.entitlements.filter(pk=data["entitlement"]).first() if data.get("entitlement") else None
-    try:
+    b = access.access_batch(request.user, batch_id)
+    done = _take_step(request, b, "objection", ObjectionForm(request.POST, batch=b), lambda data: (
         approvals.record_objection(b, objector=data["objector"], contact=data["contact"], content=data["content"],
-                                   entitlement=row, acting_user=request.user, request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "objection", form, exc)
+                                   entitlement=_chosen_row(b, data), acting_user=request.user, request=request)))
+    if isinstance(done, HttpResponse):
+        return done
     messages.success(request, "异议已登记；异议处理完毕前，该批次不能生效")
     return _back(b, "objections")
 
 
 @require_POST
 def objection_resolve(request: AuthedRequest, objection_id: int) -> HttpResponse:
-    objection = approvals.access_objection(request.user, objection_id)
-    b = approvals.access_batch(request.user, objection.batch_id)
+    objection = access.access_objection(request.user, objection_id)
+    b = access.access_batch(request.user, objection.batch_id)
     form = ResolveForm(request.POST, batch=b, objection=objection, prefix=f"o{objection.pk}")
     form.objection_id = objection.pk  # type: ignore[attr-defined]
-    if not form.is_valid():
-        return _detail(request, b, bound={"resolve": form}, errors={"resolve": _form_problems(form)}, status=400)
-    data = form.cleaned_data
-    row = b.entitlements.filter(pk=data["entitlement"]).first() if data.get("entitlement") else None
-    try:
-        done = approvals.resolve_objection(objection, resolution=data["resolution"], note=data["note"],
-                                           entitlement=row, acting_user=request.user, request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "resolve", form, exc)
+    done = _take_step(request, b, "resolve", form, lambda data: approvals.resolve_objection(
+        objection, resolution=data["resolution"], note=data["note"], entitlement=_chosen_row(b, data),
+        acting_user=request.user, request=request))
+    if isinstance(done, HttpResponse):
+        return done
     if done.resolution == ObjectionResolution.UPHELD and done.entitlement is not None:
         messages.success(request, f"异议成立，已取消 {done.entitlement.person.masked_name} 的{done.entitlement.policy.name}")
     else:
@@ -408,12 +397,12 @@ def objection_resolve(request: AuthedRequest, objection_id: int) -> HttpResponse
 
 @require_POST
 def batch_activate(request: AuthedRequest, batch_id: int) -> HttpResponse:
-    b = approvals.access_batch(request.user, batch_id)
-    form = forms.Form(request.POST)
-    try:
-        done = approvals.activate(b, acting_user=request.user, request=request)
-    except (UserError, PermissionDenied) as exc:
-        return _refused(request, b, "activate", form, exc)
+    b = access.access_batch(request.user, batch_id)
+    # No fields: the form only carries the refusal back to the page.
+    done = _take_step(request, b, "activate", forms.Form(request.POST), lambda data: approvals.activate(
+        b, acting_user=request.user, request=request))
+    if isinstance(done, HttpResponse):
+        return done
     messages.success(request, f"公示期满，{done.entitlements.filter(status=EntitlementStatus.ACTIVE).count()} "
                               "项待遇已确认生效")
     return _back(b)
@@ -423,7 +412,7 @@ def batch_activate(request: AuthedRequest, batch_id: int) -> HttpResponse:
 
 
 def _published(request: AuthedRequest, batch_id: int) -> ApprovalBatch:
-    b = approvals.access_batch(request.user, batch_id)
+    b = access.access_batch(request.user, batch_id)
     if b.status not in (B.NOTICE, B.ACTIVE) or b.notice_starts is None:
         raise Http404("该批次尚未进入公示")
     return b

@@ -22,7 +22,7 @@ from sanshe.accounts.http import AuthedRequest
 from sanshe.accounts.models import Region
 from sanshe.core.errors import UserError
 from sanshe.core.forms import PlatformForm
-from sanshe.eligibility import authoring
+from sanshe.eligibility import access, authoring
 from sanshe.eligibility.benefits import TIERS, UNITS, describe
 from sanshe.eligibility.models import BenefitKind, Fund, Policy, PolicyStatus, PolicyVersion, Proration
 
@@ -135,7 +135,7 @@ def _add_error(form: forms.Form, error: UserError) -> None:
 
 
 def _require_read(request: AuthedRequest) -> None:
-    if not authoring.can_read_policies(request.user):
+    if not access.can_read_policies(request.user):
         raise PermissionDenied("您没有查看补贴政策的权限")
 
 
@@ -159,7 +159,7 @@ def policy_list(request: AuthedRequest) -> HttpResponse:
     _require_read(request)
     today = timezone.localdate()
     status = request.GET.get("status", "")
-    qs = authoring.visible_policies(request.user).select_related("fund", "district").order_by(
+    qs = access.visible_policies(request.user).select_related("fund", "district").order_by(
         "district__code", "exclusivity_group", "code")
     if status in PolicyStatus.values:
         qs = qs.filter(status=status)
@@ -173,7 +173,7 @@ def policy_list(request: AuthedRequest) -> HttpResponse:
         shown = current["now"] or current["upcoming"]
         rows.append({"p": p, "badge": STATUS_BADGES[PolicyStatus(p.status)], **current,
                      "benefit": describe(p.benefit_kind, shown.amount, shown.parameters) if shown else ""})
-    managed = authoring.managed_districts(request.user)
+    managed = list(access.managed_districts(request.user))
     context = {"rows": rows, "status": status, "statuses": PolicyStatus.choices, "can_create": bool(managed),
                "many_districts": len({p.district_id for p in policies}) > 1, "today": today}
     return render(request, "eligibility/policies/list.html", context)
@@ -183,7 +183,7 @@ def policy_list(request: AuthedRequest) -> HttpResponse:
 
 
 def policy_detail(request: AuthedRequest, policy_id: int) -> HttpResponse:
-    policy = authoring.access_policy(request.user, policy_id)
+    policy = access.access_policy(request.user, policy_id)
     today = timezone.localdate()
     versions = list(policy.versions.select_related("created_by").order_by("-effective_from"))
     now = authoring.version_in_force(versions, today)
@@ -199,7 +199,7 @@ def policy_detail(request: AuthedRequest, policy_id: int) -> HttpResponse:
                        .exclude(pk=policy.pk).order_by("code")) if policy.exclusivity_group else [])
     excluded_by = [p for p in Policy.objects.filter(district=policy.district).exclude(pk=policy.pk).order_by("code")
                    if policy.code in (p.excludes or [])]
-    may_manage = authoring.can_manage(request.user, policy.district)
+    may_manage = access.can_manage(request.user, policy.district)
     context = {
         "policy": policy, "versions": version_rows, "now": now, "today": today,
         "badge": STATUS_BADGES[PolicyStatus(policy.status)],
@@ -227,7 +227,7 @@ def _groups(district: Region) -> list[str]:
 
 
 def policy_create(request: AuthedRequest) -> HttpResponse:
-    districts = authoring.managed_districts(request.user)
+    districts = list(access.managed_districts(request.user))
     if not districts:
         raise PermissionDenied("您没有维护补贴政策的权限")
     district = _chosen_district(request, districts)
@@ -250,7 +250,7 @@ def policy_create(request: AuthedRequest) -> HttpResponse:
 
 
 def policy_edit(request: AuthedRequest, policy_id: int) -> HttpResponse:
-    policy = authoring.access_policy(request.user, policy_id, for_write=True)
+    policy = access.access_policy(request.user, policy_id, for_write=True)
     district = policy.district
     initial = {"name": policy.name, "legal_basis": policy.legal_basis, "fund": policy.fund_id,
                "benefit_kind": policy.benefit_kind, "exclusivity_group": policy.exclusivity_group,
@@ -294,7 +294,7 @@ def _parameters(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def policy_version(request: AuthedRequest, policy_id: int) -> HttpResponse:
-    policy = authoring.access_policy(request.user, policy_id, for_write=True)
+    policy = access.access_policy(request.user, policy_id, for_write=True)
     if policy.status == PolicyStatus.RETIRED:
         messages.error(request, "已废止的政策不能再增加版本")
         return redirect("eligibility:policy_detail", policy_id=policy.pk)
@@ -353,7 +353,7 @@ def policy_version(request: AuthedRequest, policy_id: int) -> HttpResponse:
 
 @require_POST
 def policy_status(request: AuthedRequest, policy_id: int) -> HttpResponse:
-    policy = authoring.access_policy(request.user, policy_id, for_write=True)
+    policy = access.access_policy(request.user, policy_id, for_write=True)
     status = request.POST.get("status", "")
     try:
         done = authoring.set_status(policy, status, acting_user=request.user, request=request)
@@ -383,7 +383,7 @@ class FundForm(forms.Form):
 
 def policy_funds(request: AuthedRequest) -> HttpResponse:
     _require_read(request)
-    managed = authoring.managed_districts(request.user)
+    managed = list(access.managed_districts(request.user))
     form = FundForm(request.POST or None, districts=managed)
     if request.method == "POST":
         if not managed:
@@ -399,7 +399,7 @@ def policy_funds(request: AuthedRequest) -> HttpResponse:
             else:
                 messages.success(request, f"已新建资金“{fund.name}”")
                 return redirect("eligibility:policy_funds")
-    funds = (authoring.visible_funds(request.user).select_related("district")
+    funds = (access.visible_funds(request.user).select_related("district")
              .annotate(policy_count=Count("policies")).order_by("district__code", "code"))
     context = {"funds": funds, "form": form, "may_create": bool(managed)}
     return render(request, "eligibility/policies/funds.html", context)

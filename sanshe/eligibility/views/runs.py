@@ -1,49 +1,61 @@
 """The monthly run as pages: start a run (a background job, polled while it runs), the list of
 runs, a run's difference from the previous month, the entitlement list and the ended list (masked,
-audited, exportable), and the simulation of a policy change. The scoped queries here are shared
-with the API (eligibility.api.runs)."""
+audited, exportable), and the simulation of a policy change. Who sees what is in eligibility.access,
+the lists themselves in eligibility.lists (shared with the API, eligibility.api.runs)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from sanshe.accounts.access import capability_scope, has_capability
 from sanshe.accounts.http import AuthedRequest
 from sanshe.accounts.models import Capability, Region, RegionLevel
-from sanshe.core.audit import record_event
 from sanshe.core.downloads import xlsx_response
 from sanshe.core.errors import UserError
 from sanshe.core.forms import PlatformForm
-from sanshe.core.models import AuditAction
 from sanshe.eligibility import actions, authoring
+from sanshe.eligibility.access import (
+    access_run,
+    can_manage,
+    can_read_policies,
+    covers_district,
+    managed_districts,
+    visible_runs,
+)
+from sanshe.eligibility.lists import (
+    RowFilter,
+    end_reasons,
+    ended_rows,
+    entitlement_rows,
+    export_rows,
+    page_number,
+    previous_run,
+    record_list_view,
+    row_out,
+    run_simulation,
+    simulation_rows,
+    version_for,
+)
 from sanshe.eligibility.models import (
     ChangeFromPrevious,
-    Entitlement,
     EntitlementRun,
     EntitlementStatus,
     Policy,
     PolicyStatus,
-    PolicyVersion,
     RunStatus,
 )
-from sanshe.eligibility.queries import facts_for, fields, reason_checks
-from sanshe.eligibility.rules import evaluate
 from sanshe.eligibility.tasks import (
     JobState,
     check_month_open,
@@ -56,226 +68,6 @@ from sanshe.eligibility.tasks import (
 
 PAGE_SIZE = 30
 RUNS_PAGE_SIZE = 24
-NOT_FOUND = "没有找到该月度待遇计算"
-
-
-# --- scope ----------------------------------------------------------------------------------------
-
-
-def _district_q(prefixes: tuple[str, ...], field: str = "district__code") -> Q:
-    """Districts a scope reaches: those under a shorter prefix, or the one a longer prefix lies in."""
-    q = Q(pk__in=[])
-    for prefix in prefixes:
-        if len(prefix) >= 6:
-            q |= Q(**{field: prefix[:6].ljust(12, "0")})
-        else:
-            q |= Q(**{f"{field}__startswith": prefix})
-    return q
-
-
-def _reading_prefixes(user: Any) -> tuple[str, ...]:
-    view = capability_scope(user, Capability.VIEW_ENTITLEMENTS).prefixes
-    manage = capability_scope(user, Capability.MANAGE_POLICIES).prefixes
-    return tuple(sorted(set(view) | set(manage)))
-
-
-def can_read_runs(user: Any) -> bool:
-    return has_capability(user, Capability.VIEW_ENTITLEMENTS) or has_capability(user, Capability.MANAGE_POLICIES)
-
-
-def visible_runs(user: Any) -> QuerySet[EntitlementRun]:
-    """Runs of the districts where the user sees entitlements or manages policies."""
-    prefixes = _reading_prefixes(user)
-    if not prefixes:
-        return EntitlementRun.objects.none()
-    return EntitlementRun.objects.filter(_district_q(prefixes))
-
-
-def access_run(user: Any, run_id: Any) -> EntitlementRun:
-    """A run the user may see; missing and not yours both 404."""
-    try:
-        pk = int(run_id)
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND) from None
-    run = visible_runs(user).select_related("district", "started_by").filter(pk=pk).first()
-    if run is None:
-        raise Http404(NOT_FOUND)
-    return run
-
-
-def managed_districts(user: Any) -> QuerySet[Region]:
-    """Districts whose policies and runs the user manages (a district membership or above)."""
-    scope = capability_scope(user, Capability.MANAGE_POLICIES)
-    return Region.objects.filter(scope.region_q(), level=RegionLevel.DISTRICT).order_by("code")
-
-
-def can_manage(user: Any, district: Region) -> bool:
-    return capability_scope(user, Capability.MANAGE_POLICIES).covers(district.code)
-
-
-def covers_district(user: Any, district: Region) -> bool:
-    """Whether the user sees every row of the district (no region filter needed)."""
-    return capability_scope(user, Capability.VIEW_ENTITLEMENTS).covers(district.code)
-
-
-def scoped(user: Any, rows: QuerySet[Entitlement]) -> QuerySet[Entitlement]:
-    """Only rows of people living in the user's regions (a street officer sees their street)."""
-    return rows.filter(capability_scope(user, Capability.VIEW_ENTITLEMENTS).region_q("person__residence_region__code"))
-
-
-def previous_run(run: EntitlementRun) -> EntitlementRun | None:
-    return (EntitlementRun.objects.filter(district_id=run.district_id, month=actions.previous_month(run.month),
-                                          status=RunStatus.DONE).order_by("-id").first())
-
-
-# --- the lists ------------------------------------------------------------------------------------
-
-
-@dataclass
-class RowFilter:
-    region: Region | None = None
-    policy: Policy | None = None
-    change: str = ""
-    status: str = ""
-
-    def as_detail(self) -> dict[str, str]:
-        return {k: v for k, v in {"region": self.region.code if self.region else "",
-                                  "policy": self.policy.code if self.policy else "",
-                                  "change": self.change, "status": self.status}.items() if v}
-
-
-def entitlement_rows(user: Any, run: EntitlementRun, f: RowFilter) -> QuerySet[Entitlement]:
-    """The run's entitlements the user may see, filtered, in community order."""
-    qs = scoped(user, run.rows.all())
-    if f.region is not None:
-        qs = qs.filter(person__residence_region__code__startswith=f.region.prefix)
-    if f.policy is not None:
-        qs = qs.filter(policy=f.policy)
-    if f.change:
-        qs = qs.filter(change=f.change)
-    if f.status:
-        qs = qs.filter(status=f.status)
-    return (qs.select_related("person__residence_region__parent", "policy__fund", "version")
-            .order_by("person__residence_region__code", "person_id", "policy_id"))
-
-
-def ended_rows(user: Any, run: EntitlementRun, f: RowFilter) -> QuerySet[Entitlement]:
-    """What stood at the end of last month with no entitlement of the same person and policy this
-    month (as the run's difference counts them)."""
-    before = previous_run(run)
-    if before is None:
-        return Entitlement.objects.none()
-    still = (Entitlement.objects.filter(run=run, person_id=OuterRef("person_id"), policy_id=OuterRef("policy_id"))
-             .exclude(status=EntitlementStatus.REJECTED))
-    qs = scoped(user, before.rows.filter(status__in=actions.STANDING, ended_on__isnull=True).exclude(Exists(still)))
-    if f.region is not None:
-        qs = qs.filter(person__residence_region__code__startswith=f.region.prefix)
-    if f.policy is not None:
-        qs = qs.filter(policy=f.policy)
-    return (qs.select_related("person__residence_region__parent", "person__registered_region", "person__capability",
-                              "policy__fund", "version")
-            .order_by("person__residence_region__code", "person_id", "policy_id"))
-
-
-def end_reasons(run: EntitlementRun, rows: list[Entitlement]) -> dict[int, str]:
-    """Why each ended row ended, as far as the file tells: death or moving away, a more generous
-    benefit of the same group this month, or the first condition no longer met."""
-    in_force = {v.policy_id: v for v in actions.versions_in_force(run.district, run.month)}
-    now_held: dict[int, list[Policy]] = {}
-    for e in Entitlement.objects.filter(run=run, person_id__in={r.person_id for r in rows}).select_related("policy"):
-        now_held.setdefault(e.person_id, []).append(e.policy)
-    reasons: dict[int, str] = {}
-    for row in rows:
-        person = row.person
-        if person.status in actions.GONE and person.status_since and person.status_since <= run.month:
-            reasons[row.pk] = f"{person.get_status_display()}（{person.status_since:%Y-%m-%d}）"
-            continue
-        group = row.policy.exclusivity_group
-        replacement = next((p for p in now_held.get(person.pk, []) if group and p.exclusivity_group == group), None)
-        if replacement is not None:
-            reasons[row.pk] = f"改为享受“{replacement.name}”（同组就高）"
-            continue
-        version = in_force.get(row.policy_id)
-        if version is None:
-            reasons[row.pk] = "该政策已停止施行或没有本月适用的版本"
-            continue
-        outcome = evaluate(version.condition, facts_for(person, run.month), fields())
-        reasons[row.pk] = (f"不再符合条件：{outcome.first_failure}" if not outcome.passed
-                           else "与本月享受的其他待遇不能同时享受")
-    return reasons
-
-
-def row_out(e: Entitlement, *, end_reason: str = "") -> dict[str, Any]:
-    """One entitlement for display or the API: masked name and ID number, never the full ones."""
-    person = e.person
-    community = person.residence_region
-    reason: dict[str, Any] = e.reason if isinstance(e.reason, dict) else {}
-    return {
-        "id": e.pk, "person_id": person.pk, "name": person.masked_name, "id_number": person.id_number_masked,
-        "street": community.parent.name if community.parent else "", "community": community.name,
-        "policy_code": e.policy.code, "policy": e.policy.name, "fund": e.policy.fund.name,
-        "amount": e.amount, "payable": e.payable, "change": e.change, "change_label": e.get_change_display(),
-        "status": e.status, "status_label": e.get_status_display(), "source": e.source,
-        "starts_on": e.starts_on, "ended_on": e.ended_on,
-        "reasons": reason_checks(e.version.condition, reason) if reason else [],
-        "competing": [str(c) for c in reason.get("competing", [])],
-        "end_reason": end_reason,
-    }
-
-
-def list_title(run: EntitlementRun, *, ended: bool = False) -> str:
-    return f"{run.district.name}{month_text(run.month)}{'终止待遇名单' if ended else '待遇名单'}"
-
-
-def record_list_view(user: Any, run: EntitlementRun, f: RowFilter, *, ended: bool, count: int, page: int,
-                     request: HttpRequest | None) -> None:
-    record_event(user, AuditAction.VIEW_ENTITLEMENTS, request=request, subject=list_title(run, ended=ended),
-                 row_count=count, detail={"run": run.pk, "ended": ended, "page": page, "filter": f.as_detail()})
-
-
-def export_rows(user: Any, run: EntitlementRun, f: RowFilter, *, ended: bool,
-                request: HttpRequest | None) -> tuple[bytes, str]:
-    """The list as a masked workbook, audited; refused above the export limit."""
-    qs = ended_rows(user, run, f) if ended else entitlement_rows(user, run, f)
-    total = qs.count()
-    if total > settings.EXPORT_MAX_ROWS:
-        raise UserError(f"名单共 {total} 条，超过单次导出上限 {settings.EXPORT_MAX_ROWS} 条，请按街道或社区筛选后分别导出")
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("待遇名单" if not ended else "终止名单")
-    title = list_title(run, ended=ended)
-    ws.append([title])
-    ws.append([f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}；姓名和身份证号已脱敏"])
-    header = ["序号", "姓名", "身份证号", "街道", "社区", "政策", "资金来源", "标准（元）"]
-    header += ["终止原因"] if ended else ["本月应发（元）", "与上月相比", "状态", "依据"]
-    ws.append(header)
-    number = 0
-    batch: list[Entitlement] = []
-
-    def flush() -> None:
-        nonlocal number
-        reasons = end_reasons(run, batch) if ended else {}
-        for e in batch:
-            number += 1
-            r = row_out(e, end_reason=reasons.get(e.pk, ""))
-            line: list[Any] = [number, r["name"], r["id_number"], r["street"], r["community"], r["policy"], r["fund"],
-                               r["amount"]]
-            if ended:
-                line.append(r["end_reason"])
-            else:
-                line += [r["payable"], r["change_label"], r["status_label"], "；".join(r["reasons"])]
-            ws.append(line)
-        batch.clear()
-
-    for e in qs.iterator(chunk_size=2000):
-        batch.append(e)
-        if len(batch) >= 2000:
-            flush()
-    flush()
-    out = io.BytesIO()
-    wb.save(out)
-    record_event(user, AuditAction.EXPORT_ENTITLEMENTS, request=request, subject=title, row_count=number,
-                 detail={"run": run.pk, "ended": ended, "filter": f.as_detail()})
-    return out.getvalue(), f"{title}（脱敏）.xlsx"
 
 
 # --- forms ----------------------------------------------------------------------------------------
@@ -369,21 +161,14 @@ class SimulationForm(PlatformForm, forms.Form):
 # --- pages: runs ----------------------------------------------------------------------------------
 
 
-def _page(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def _require_read(request: AuthedRequest) -> None:
-    if not can_read_runs(request.user):
+    if not can_read_policies(request.user):
         raise PermissionDenied("您没有查看待遇的权限")
 
 
 def run_list(request: AuthedRequest) -> HttpResponse:
     _require_read(request)
-    page = _page(request)
+    page = page_number(request)
     start = (page - 1) * RUNS_PAGE_SIZE
     runs = list(visible_runs(request.user).select_related("district", "started_by")
                 .order_by("-month", "-id")[start:start + RUNS_PAGE_SIZE + 1])
@@ -496,7 +281,7 @@ def _list_context(request: AuthedRequest, run: EntitlementRun, *, ended: bool) -
     f = form.to_filter()
     qs = ended_rows(request.user, run, f) if ended else entitlement_rows(request.user, run, f)
     total = qs.count()
-    page = _page(request)
+    page = page_number(request)
     start = (page - 1) * PAGE_SIZE
     rows = list(qs[start:start + PAGE_SIZE])
     reasons = end_reasons(run, rows) if ended else {}
@@ -555,37 +340,6 @@ def export_ended(request: AuthedRequest, run_id: int) -> HttpResponse:
 # --- simulation -----------------------------------------------------------------------------------
 
 
-def version_for(policy: Policy, month: dt.date) -> PolicyVersion | None:
-    """The version in force on the first day of the month, else the newest one."""
-    versions = list(policy.versions.order_by("-effective_from"))
-    for v in versions:
-        if v.effective_from <= month and (v.effective_to is None or v.effective_to >= month):
-            return v
-    return versions[0] if versions else None
-
-
-def builder_context(district: Region | None, condition: Any, error: UserError | None = None) -> dict[str, Any]:
-    """The shared condition builder (templates/eligibility/policies/_condition_builder.html)."""
-    if district is None:
-        return {}
-    return authoring.builder_context(district, condition, error=error)
-
-
-def run_simulation(policy: Policy, month: dt.date, *, condition: Any, amount: Decimal) -> actions.Simulation:
-    """The simulation with the same checks as a new version (region conditions must name a street or
-    community of the policy's district)."""
-    authoring.check_condition(condition, district=policy.district)
-    return actions.simulate(policy.district, month, policy=policy, condition=condition, amount=amount)
-
-
-def simulation_rows(result: actions.Simulation) -> dict[str, Any]:
-    return {
-        "change": result.cost_after - result.cost_before,
-        "street_rows": sorted(result.by_street.items(), key=lambda kv: kv[0]),
-        "fund_rows": sorted(result.by_fund.items(), key=lambda kv: (-abs(kv[1]), kv[0])),
-    }
-
-
 def _chosen_policy(user: Any, raw: str | None) -> Policy | None:
     if not (raw or "").isdigit():
         return None
@@ -634,5 +388,6 @@ def simulate_page(request: AuthedRequest) -> HttpResponse:
                 initial["amount"] = version.amount
         form = SimulationForm(user=request.user, initial=initial)
     context.update(form=form, policy=policy, version=version_for(policy, this_month) if policy else None)
-    context.update(builder_context(policy.district if policy else None, condition, condition_error))
+    if policy is not None:
+        context.update(authoring.builder_context(policy.district, condition, error=condition_error))
     return render(request, "eligibility/runs/simulate.html", context, status=status)

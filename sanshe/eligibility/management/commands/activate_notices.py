@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils import timezone
 
 from sanshe.eligibility.approvals import activate_due_notices
@@ -32,8 +33,14 @@ class Command(BaseCommand):
             raise CommandError("--every 应为正整数秒")
         while True:
             today = fixed or timezone.localdate()
-            count = activate_due_notices(today)
-            self.stdout.write(self.style.SUCCESS(f"{today:%Y-%m-%d}：{count} 个批次公示期满，已确认生效。"))
+            try:
+                count = activate_due_notices(today)
+            except DatabaseError as exc:  # a resident worker survives a busy or restarting database
+                if not options["every"]:
+                    raise
+                self.stderr.write(f"{today:%Y-%m-%d}：数据库暂时不可用（{exc}），稍后重试。")
+            else:
+                self.stdout.write(self.style.SUCCESS(f"{today:%Y-%m-%d}：{count} 个批次公示期满，已确认生效。"))
             if not options["every"]:
                 return
             time.sleep(options["every"])

@@ -12,10 +12,10 @@ from sanshe.accounts.models import Region, RegionLevel, User
 from sanshe.core.audit import record_event
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction
+from sanshe.eligibility.access import can_manage
 from sanshe.eligibility.actions import month_diff
 from sanshe.eligibility.models import EntitlementRun
 from sanshe.eligibility.tasks import check_month_open, compute_month, month_text
-from sanshe.eligibility.views.runs import can_manage
 
 
 class Command(BaseCommand):
