@@ -177,3 +177,18 @@ def test_an_application_is_checked_against_the_same_rules(district: District, pe
     actions.run_month(district.district, dt.date(2027, 1, 1), acting_user=by)
     assert [r.payable for r in rows(applicant, dt.date(2027, 1, 1))] == [Decimal("300")]
     assert rows(silent, dt.date(2027, 1, 1)) == []
+
+
+def test_a_reason_names_only_what_it_displaced(district: District, personas: Personas) -> None:
+    by = personas.district_officer
+    make_policy(district, by, "aged_80", AGED_80, "500", group="home_care")
+    make_policy(district, by, "dibao_80", {"all": [AGED_80, DIBAO]}, "1000", group="home_care")
+    make_policy(district, by, "free", DIBAO, "0", kind=BenefitKind.CO_PAYMENT_TIER, group="tier",
+                parameters={"tier": "free"})
+    make_policy(district, by, "low_cost", AGED_80, "0", kind=BenefitKind.CO_PAYMENT_TIER, group="tier",
+                parameters={"tier": "low_cost", "co_payment_rate": "0.3"})
+    elder = aged(district, by, 85, economic_status="dibao")
+    actions.run_month(district.district, DEC, acting_user=by)
+    reasons = {r.policy.code: r.reason.get("competing", []) for r in rows(elder)}
+    assert reasons == {"dibao_80": ["aged_80（同组就高：已享受dibao_80）"],
+                       "free": ["low_cost（同组就高：已享受free）"]}

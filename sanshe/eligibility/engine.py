@@ -188,7 +188,11 @@ def reason_json(offer: Offer, dropped: list[tuple[Offer, str]]) -> str:
     """The JSON kept with an entitlement: the version, the person's values the conditions tested
     (the explanation is rendered from them, see queries.reason_checks) and what it displaced.
     Assembled as text from cached pieces: the monthly run writes a million of them."""
-    text = offer.terms.reason_prefix + offer.values
+    terms = offer.terms
+    # Only what this offer displaced: the rest of its group, and policies refused because of it.
+    dropped = [(o, why) for o, why in dropped
+               if (terms.group and o.terms.group == terms.group) or terms.code in o.terms.excludes]
+    text = terms.reason_prefix + offer.values
     if len(offer.parts) > 1 or (offer.parts and offer.parts[0][1].day != 1):
         text += ', "parts": ' + json.dumps([[str(rate), a.isoformat(), b.isoformat()] for rate, a, b in offer.parts])
     if dropped:
