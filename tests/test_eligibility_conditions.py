@@ -65,7 +65,7 @@ CASES = [
     ({"age": 70, "level": 3, "economic_status": "dibao"}, NON_DIBAO_DEPENDENT, False, "并非（经济状况 低保 属于 低保）"),
     ({"age": 65, "economic_status": "three_no"}, GROUP_THREE, True, ""),
     ({"age": 65, "entitled_group": True}, GROUP_THREE, True, ""),
-    ({"age": 65}, GROUP_THREE, False, "经济状况 一般 不属于 三无老人、低保"),
+    ({"age": 65}, GROUP_THREE, False, "以下任一条件均不满足：经济状况 一般 不属于 三无老人、低保；重点优抚对象：否"),
     ({"age": 79}, AGED_80, False, "年龄 79岁 < 80岁"),
     ({"age": 80}, AGED_80, True, ""),
     ({"age": 75, "monthly_income": Decimal("4200"), "monthly_medical_costs": Decimal("1500")}, LOW_NET_INCOME, True, ""),

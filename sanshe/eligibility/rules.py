@@ -223,7 +223,17 @@ def evaluate(tree: Mapping[str, Any], facts: Mapping[str, Any], fields: Mapping[
         if "all" in node:
             return all(walk(child) for child in node["all"])  # stops at the first failure
         if "any" in node:
-            return any(walk(child) for child in node["any"])
+            start = len(checks)
+            missed = []
+            for child in node["any"]:
+                before = len(checks)
+                if walk(child):
+                    return True
+                missed.append(next((c.text for c in checks[before:] if not c.passed), ""))
+            if len(missed) > 1:  # every alternative failed: say so, each with its first failure
+                del checks[start:]
+                checks.append(Check("以下任一条件均不满足：" + "；".join(missed), False))
+            return False
         if "not" in node:
             inner: list[Check] = []
             checks_before = len(checks)
