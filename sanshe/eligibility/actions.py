@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -106,7 +107,10 @@ def _rows(qs: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
     if connection.vendor != "postgresql":
         yield from qs.iterator(chunk_size=20000)
         return
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # a condition that can select nobody (e.g. no applications yet)
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(20000):
@@ -202,9 +206,27 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
     gone = dict(people.filter(status__in=GONE, status_since__lte=last_of_month(month))
                 .values_list("pk", "status_since"))
     result = MonthResult(run)
-    rows: list[Row] = []
-    for person_id, offered in offers.items():
-        chosen, dropped = choose(offered)
+    batches = _open_batches(run, set(communities.values()), acting_user)
+    rows = _decide(offers, month, previous, gone, communities, batches, result)
+    written = write_entitlements(run, rows)
+    # Communities without anything new or changed keep no batch.
+    ApprovalBatch.objects.filter(run=run).exclude(pk__in=written.batches).delete()
+    result.batches = len(written.batches)
+    check_references(run)
+    run.entitlements, run.total_amount = written.count, written.total
+    run.status, run.finished_at = RunStatus.DONE, timezone.now()
+    run.save()
+    result.granted = written.count
+    return result
+
+
+def _decide(offers: dict[int, list[Offer]], month: dt.date, previous: dict[tuple[int, int], tuple[Decimal, str]],
+            gone: dict[int, dt.date | None], communities: dict[int, int], batches: dict[int, int],
+            result: MonthResult) -> Iterator[Row]:
+    """The month's rows, person by person in id order (the table's indexes then grow at their
+    ends), produced while the previous ones are being written."""
+    for person_id in sorted(offers):
+        chosen, dropped = choose(offers[person_id])
         for _, why in dropped:
             if why.startswith("同组"):
                 result.dropped_by_group += 1
@@ -221,54 +243,56 @@ def run_month(district: Region, month: dt.date, *, acting_user: Any) -> MonthRes
             else:
                 change, status = ChangeFromPrevious.CHANGED, EntitlementStatus.PENDING
             row = Row(person_id, terms.policy_id, terms.version.pk, o.amount, o.payable, o.parts[0][1],
-                      reason_json(o, dropped), change, status, communities[person_id])
+                      reason_json(o, dropped), change, status)
+            if status == EntitlementStatus.PENDING:
+                row.batch_id = batches[communities[person_id]]
             ended = gone.get(person_id)
             if ended is not None:  # died or moved away later this month: ends on that day
                 row.ended_on, row.end_reason = ended, "死亡或迁出（档案状态变更）"
                 row.payable = payable(o.parts, month, terms.version.proration, terms.kind, starts_on=o.parts[0][1],
                                       ended_on=ended)
-            rows.append(row)
-    result.batches = _batch_pending(run, rows, acting_user)
-    write_entitlements(run, rows)
-    check_references(run)
-    run.entitlements = len(rows)
-    run.total_amount = sum((r.payable for r in rows), Decimal(0))
-    run.status, run.finished_at = RunStatus.DONE, timezone.now()
-    run.save()
-    result.granted = len(rows)
-    return result
+            yield row
 
 
 class Row:
     """One entitlement of a monthly run on its way to the table."""
 
-    __slots__ = ("amount", "batch_id", "change", "community_id", "end_reason", "ended_on", "payable", "person_id",
-                 "policy_id", "reason", "starts_on", "status", "version_id")
+    __slots__ = ("amount", "batch_id", "change", "end_reason", "ended_on", "payable", "person_id", "policy_id",
+                 "reason", "starts_on", "status", "version_id")
 
     def __init__(self, person_id: int, policy_id: int, version_id: int, amount: Decimal, payable: Decimal,
-                 starts_on: dt.date, reason: str, change: str, status: str, community_id: int) -> None:
+                 starts_on: dt.date, reason: str, change: str, status: str) -> None:
         self.person_id, self.policy_id, self.version_id = person_id, policy_id, version_id
         self.amount, self.payable, self.starts_on = amount, payable, starts_on
-        self.reason, self.change, self.status, self.community_id = reason, change, status, community_id
+        self.reason, self.change, self.status = reason, change, status
         self.ended_on: dt.date | None = None
         self.end_reason = ""
         self.batch_id: int | None = None
 
 
-def _batch_pending(run: EntitlementRun, rows: list[Row], maker: Any) -> int:
-    """One approval batch per community for the rows that wait for approval (set on the rows
-    before they are written, so a million rows need no update afterwards)."""
-    needed = sorted({r.community_id for r in rows if r.status == EntitlementStatus.PENDING})
+def _open_batches(run: EntitlementRun, communities: set[int], maker: Any) -> dict[int, int]:
+    """An approval batch for every community with people in the run, opened before the rows are
+    written so each row carries its batch; the ones left empty are removed afterwards."""
     batches = ApprovalBatch.objects.bulk_create([
         ApprovalBatch(district=run.district, community_id=c, month=run.month, run=run, kind=BatchKind.RUN, maker=maker)
-        for c in needed])
+        for c in sorted(communities)])
     by_community = {b.community_id: b.pk for b in batches}
     if None in by_community.values():  # a backend that does not return keys from bulk inserts
         by_community = dict(ApprovalBatch.objects.filter(run=run).values_list("community_id", "pk"))
-    for r in rows:
-        if r.status == EntitlementStatus.PENDING:
-            r.batch_id = by_community[r.community_id]
-    return len(batches)
+    return by_community
+
+
+@dataclass
+class Written:
+    count: int = 0
+    total: Decimal = Decimal(0)
+    batches: set[int] = field(default_factory=set)
+
+    def add(self, row: Row) -> None:
+        self.count += 1
+        self.total += row.payable
+        if row.batch_id is not None:
+            self.batches.add(row.batch_id)
 
 
 NULL = "\\N"  # COPY text's null
@@ -276,30 +300,42 @@ COLUMNS = ("run_id", "month", "person_id", "policy_id", "version_id", "amount", 
            "end_reason", "reason", "change", "status", "source", "batch_id")
 
 
-def write_entitlements(run: EntitlementRun, rows: list[Row]) -> None:
-    """Write a run's rows: on PostgreSQL as COPY text built directly (a million rows in seconds),
-    elsewhere through the ORM."""
+def write_entitlements(run: EntitlementRun, rows: Iterable[Row]) -> Written:
+    """Write a run's rows as they come: on PostgreSQL as COPY text built directly (a million rows
+    in seconds; the server stores one chunk while the next is decided), elsewhere through the ORM."""
+    written = Written()
     if connection.vendor != "postgresql":
-        Entitlement.objects.bulk_create([Entitlement(
-            run=run, month=run.month, person_id=r.person_id, policy_id=r.policy_id, version_id=r.version_id,
-            amount=r.amount, payable=r.payable, starts_on=r.starts_on, ended_on=r.ended_on, end_reason=r.end_reason,
-            reason=json.loads(r.reason), change=r.change, status=r.status, source=EntitlementSource.RUN,
-            batch_id=r.batch_id) for r in rows], batch_size=2000)
-        return
+        chunk: list[Entitlement] = []
+        for r in rows:
+            written.add(r)
+            chunk.append(Entitlement(
+                run=run, month=run.month, person_id=r.person_id, policy_id=r.policy_id, version_id=r.version_id,
+                amount=r.amount, payable=r.payable, starts_on=r.starts_on, ended_on=r.ended_on,
+                end_reason=r.end_reason, reason=json.loads(r.reason), change=r.change, status=r.status,
+                source=EntitlementSource.RUN, batch_id=r.batch_id))
+            if len(chunk) == 2000:
+                Entitlement.objects.bulk_create(chunk)
+                chunk = []
+        Entitlement.objects.bulk_create(chunk)
+        return written
     head = f"{run.pk}\t{run.month.isoformat()}\t"
     tail = f"\t{EntitlementSource.RUN}\t"
     sql = f"COPY {Entitlement._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for start in range(0, len(rows), 20000):
-            lines = []
-            for r in rows[start:start + 20000]:
-                ended = r.ended_on.isoformat() if r.ended_on else NULL
-                batch = NULL if r.batch_id is None else r.batch_id
-                reason = r.reason.replace("\\", "\\\\")  # COPY text treats a backslash as an escape
-                lines.append(f"{head}{r.person_id}\t{r.policy_id}\t{r.version_id}\t{r.amount}\t{r.payable}\t"
-                             f"{r.starts_on.isoformat()}\t{ended}\t{r.end_reason}\t{reason}\t{r.change}\t"
-                             f"{r.status}{tail}{batch}\n")
-            copy.write("".join(lines))
+        lines = []
+        for r in rows:
+            written.add(r)
+            ended = r.ended_on.isoformat() if r.ended_on else NULL
+            batch = NULL if r.batch_id is None else r.batch_id
+            reason = r.reason.replace("\\", "\\\\")  # COPY text treats a backslash as an escape
+            lines.append(f"{head}{r.person_id}\t{r.policy_id}\t{r.version_id}\t{r.amount}\t{r.payable}\t"
+                         f"{r.starts_on.isoformat()}\t{ended}\t{r.end_reason}\t{reason}\t{r.change}\t"
+                         f"{r.status}{tail}{batch}\n")
+            if len(lines) == 5000:
+                copy.write("".join(lines))
+                lines = []
+        copy.write("".join(lines))
+    return written
 
 
 def check_references(run: EntitlementRun) -> None:
