@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from sanshe.accounts.models import Region
@@ -26,6 +26,7 @@ from sanshe.eligibility.authoring import check_condition
 from sanshe.eligibility.benefits import ONCE_A_YEAR, ONCE_EVER, PRICE_RIGHTS
 from sanshe.eligibility.engine import (
     Offer,
+    Segment,
     Terms,
     choose,
     first_of_month,
@@ -52,7 +53,7 @@ from sanshe.eligibility.models import (
     Proration,
     RunStatus,
 )
-from sanshe.eligibility.queries import fact_columns, facts_from_row, jsonable, leaf_fields, people_matching
+from sanshe.eligibility.queries import fact_columns, facts_from_row, jsonable, leaf_fields, to_q, with_facts
 from sanshe.people.models import Person, PersonStatus
 
 __all__ = ["first_of_month", "month_diff", "previous_month", "run_month", "simulate", "versions_for_month"]
@@ -117,63 +118,92 @@ def _rows(qs: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
             yield from batch
 
 
+class _Part:
+    """One part of the month of one policy, as a column of the month's single query."""
+
+    def __init__(self, policy: Policy, seg: Segment, month: dt.date, skip: set[int],
+                 applied: dict[int, dt.date] | None, simple: bool) -> None:
+        self.policy, self.seg, self.skip, self.applied, self.simple = policy, seg, skip, applied, simple
+        self.terms = Terms(seg.version)
+        self.names = leaf_fields(seg.version.condition)
+        self.whole = [(seg.version.amount, seg.start, seg.end)]
+        self.whole_payable = payable(self.whole, month, seg.version.proration, policy.benefit_kind,
+                                     starts_on=seg.start)
+        self.shown: dict[tuple[Any, ...], str] = {}  # the same values give the same JSON
+        self.at: list[int] = []  # positions of its fact columns in the row
+
+    def values(self, row: tuple[Any, ...]) -> str:
+        key = tuple(row[i] for i in self.at)
+        text = self.shown.get(key)
+        if text is None:
+            text = self.shown[key] = json.dumps(jsonable(facts_from_row(self.names, key, self.seg.start)),
+                                                ensure_ascii=False)
+        return text
+
+
 def offers_for_month(people: QuerySet[Person], month: dt.date, versions: dict[Policy, list[PolicyVersion]],
                      communities: dict[int, int] | None = None) -> dict[int, list[Offer]]:
-    """What every policy offers each person of `people` for the month, computed in the database:
-    one query per part of the month per policy, returning only the columns its conditions test
-    (and, into `communities`, each person's community)."""
+    """What every policy offers each person of `people` for the month, computed in the database in
+    one pass over the population: each part of the month of each policy is a boolean column (its
+    condition tree compiled to SQL), next to the columns the conditions test (kept as the reason)
+    and, into `communities`, each person's community."""
     offers: dict[int, list[Offer]] = defaultdict(list)
     communities = {} if communities is None else communities
+    plan: list[_Part] = []
     for policy, policy_versions in versions.items():
         segments = month_segments(policy_versions, month)
         if not segments:
             continue
         skip = _already_granted(policy, month) if policy.benefit_kind in ONCE_A_YEAR | ONCE_EVER else set()
         applied = None if policy.proactive else _applied(policy, next_month(month))
+        if applied is not None and not applied:
+            continue  # on request only, and nobody has applied
         # The common case — one version for the whole month, no applications — makes its offers
         # straight from the rows; parts of a month and applications are gathered per person first.
         simple = len(segments) == 1 and applied is None
-        parts: dict[int, list[tuple[Decimal, dt.date, dt.date]]] = defaultdict(list)
-        values: dict[int, str] = {}
-        last_terms: dict[int, Terms] = {}
         for seg in segments:
-            terms = Terms(seg.version)
-            names = leaf_fields(seg.version.condition)
-            whole = [(seg.version.amount, seg.start, seg.end)]
-            whole_payable = payable(whole, month, seg.version.proration, policy.benefit_kind, starts_on=seg.start)
-            if simple and whole_payable == 0 and policy.benefit_kind not in PRICE_RIGHTS:
+            part = _Part(policy, seg, month, skip, applied, simple)
+            if simple and part.whole_payable == 0 and policy.benefit_kind not in PRICE_RIGHTS:
                 continue  # starts inside the month under 按整月: paid from the next month
-            shown: dict[tuple[Any, ...], str] = {}  # the same values give the same JSON
-            qs = people_matching(seg.version.condition, seg.start, people)
-            if applied is not None:
-                qs = qs.filter(pk__in=list(applied))
-            for row in _rows(qs.values_list("pk", "residence_region_id", *fact_columns(names))):
-                person_id = row[0]
-                if person_id in skip:
+            plan.append(part)
+    if not plan:
+        return offers
+    columns: list[str] = []
+    for part in plan:
+        for column in fact_columns(part.names):
+            if column not in columns:
+                columns.append(column)
+        part.at = [2 + columns.index(c) for c in fact_columns(part.names)]
+    flags = {f"part_{i}": ExpressionWrapper(to_q(part.seg.version.condition, part.seg.start),
+                                            output_field=BooleanField()) for i, part in enumerate(plan)}
+    qs = with_facts(people).annotate(**flags).values_list("pk", "residence_region_id", *columns, *flags)
+    first_flag = 2 + len(columns)
+    gathered: dict[tuple[int, int], tuple[list[tuple[Decimal, dt.date, dt.date]], list[Any]]] = {}
+    for row in _rows(qs):
+        person_id = row[0]
+        for i, part in enumerate(plan):
+            if not row[first_flag + i] or person_id in part.skip:
+                continue
+            communities[person_id] = row[1]
+            if part.simple:
+                offers[person_id].append(Offer(part.terms, part.seg.version.amount, part.whole_payable, part.whole,
+                                               part.values(row)))
+                continue
+            start = part.seg.start
+            if part.applied is not None:
+                if person_id not in part.applied:
                     continue
-                communities[person_id] = row[1]
-                key = row[2:]
-                text = shown.get(key)
-                if text is None:
-                    text = shown[key] = json.dumps(jsonable(facts_from_row(names, key, seg.start)), ensure_ascii=False)
-                if simple:
-                    offers[person_id].append(Offer(terms, seg.version.amount, whole_payable, whole, text))
+                start = max(start, part.applied[person_id])
+                if start > part.seg.end:
                     continue
-                start = seg.start
-                if applied is not None:
-                    start = max(start, applied[person_id])
-                    if start > seg.end:
-                        continue
-                parts[person_id].append((seg.version.amount, start, seg.end))
-                values[person_id] = text
-                last_terms[person_id] = terms
-        for person_id, person_parts in parts.items():
-            terms = last_terms[person_id]
-            amount = payable(person_parts, month, terms.version.proration, policy.benefit_kind,
-                             starts_on=person_parts[0][1])
-            if amount == 0 and policy.benefit_kind not in PRICE_RIGHTS:
-                continue  # qualifies from a day inside the month under 按整月: paid from the next month
-            offers[person_id].append(Offer(terms, terms.version.amount, amount, person_parts, values[person_id]))
+            got = gathered.setdefault((person_id, part.policy.pk), ([], [part.terms, ""]))
+            got[0].append((part.seg.version.amount, start, part.seg.end))
+            got[1][:] = [part.terms, part.values(row)]
+    for (person_id, _), (person_parts, (terms, text)) in gathered.items():
+        amount = payable(person_parts, month, terms.version.proration, terms.kind, starts_on=person_parts[0][1])
+        if amount == 0 and terms.kind not in PRICE_RIGHTS:
+            continue  # qualifies from a day inside the month under 按整月: paid from the next month
+        offers[person_id].append(Offer(terms, terms.version.amount, amount, person_parts, text))
     return offers
 
 
