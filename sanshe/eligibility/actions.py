@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -130,13 +131,19 @@ class _Part:
         self.whole_payable = payable(self.whole, month, seg.version.proration, policy.benefit_kind,
                                      starts_on=seg.start)
         self.shown: dict[tuple[Any, ...], str] = {}  # the same values give the same JSON
-        self.at: list[int] = []  # positions of its fact columns in the row
+        self.at: list[int] = []  # positions of its fact columns in the row (see locate)
+        self._key: Callable[[tuple[Any, ...]], Any] = itemgetter(0)
+
+    def locate(self, positions: list[int]) -> None:
+        self.at = positions
+        self._key = itemgetter(*positions)
 
     def values(self, row: tuple[Any, ...]) -> str:
-        key = tuple(row[i] for i in self.at)
+        key = self._key(row)
         text = self.shown.get(key)
         if text is None:
-            text = self.shown[key] = json.dumps(jsonable(facts_from_row(self.names, key, self.seg.start)),
+            columns = key if len(self.at) != 1 else (key,)
+            text = self.shown[key] = json.dumps(jsonable(facts_from_row(self.names, columns, self.seg.start)),
                                                 ensure_ascii=False)
         return text
 
@@ -173,7 +180,7 @@ def offers_for_month(people: QuerySet[Person], month: dt.date, versions: dict[Po
         for column in fact_columns(part.names):
             if column not in columns:
                 columns.append(column)
-        part.at = [2 + columns.index(c) for c in fact_columns(part.names)]
+        part.locate([2 + columns.index(c) for c in fact_columns(part.names)])
     flags = {f"part_{i}": ExpressionWrapper(to_q(part.seg.version.condition, part.seg.start),
                                             output_field=BooleanField()) for i, part in enumerate(plan)}
     qs = with_facts(people).annotate(**flags).values_list("pk", "residence_region_id", *columns, *flags)
@@ -181,10 +188,10 @@ def offers_for_month(people: QuerySet[Person], month: dt.date, versions: dict[Po
     gathered: dict[tuple[int, int], tuple[list[tuple[Decimal, dt.date, dt.date]], list[Any]]] = {}
     for row in _rows(qs):
         person_id = row[0]
-        for i, part in enumerate(plan):
-            if not row[first_flag + i] or person_id in part.skip:
+        communities[person_id] = row[1]
+        for part, flag in zip(plan, row[first_flag:], strict=True):
+            if not flag or (part.skip and person_id in part.skip):
                 continue
-            communities[person_id] = row[1]
             if part.simple:
                 offers[person_id].append(Offer(part.terms, part.seg.version.amount, part.whole_payable, part.whole,
                                                part.values(row)))
