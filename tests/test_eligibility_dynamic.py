@@ -192,3 +192,19 @@ def test_a_reason_names_only_what_it_displaced(district: District, personas: Per
     reasons = {r.policy.code: r.reason.get("competing", []) for r in rows(elder)}
     assert reasons == {"dibao_80": ["aged_80（同组就高：已享受dibao_80）"],
                        "free": ["low_cost（同组就高：已享受free）"]}
+
+
+def test_new_rows_wait_in_one_batch_per_community_and_standing_ones_in_none(district: District,
+                                                                            personas: Personas) -> None:
+    by = personas.district_officer
+    make_policy(district, by, "aged_80", AGED_80, "500")
+    for region in (district.community_a1, district.community_a1, district.community_a2):
+        make_person(region, by=by, birth_date=dt.date(1940, 6, 1))
+    result = actions.run_month(district.district, DEC, acting_user=by)
+    batches = ApprovalBatch.objects.filter(run=result.run)
+    assert sorted(b.community_id for b in batches) == sorted([district.community_a1.pk, district.community_a2.pk])
+    assert sorted(b.entitlements.count() for b in batches) == [1, 2]
+    Entitlement.objects.update(status=EntitlementStatus.ACTIVE)  # approved, published, in force
+    january = actions.run_month(district.district, dt.date(2027, 1, 1), acting_user=by)
+    assert set(january.run.rows.values_list("change", "status", "batch")) == {("same", "active", None)}
+    assert not ApprovalBatch.objects.filter(run=january.run).exists()  # nothing new: no batch left open

@@ -45,7 +45,6 @@ from sanshe.eligibility.models import (
     BatchStatus,
     EligibilitySettings,
     Entitlement,
-    EntitlementRun,
     EntitlementStatus,
     NoticeObjection,
     ObjectionResolution,
@@ -227,21 +226,6 @@ def batches_to_fix(user: Any) -> list[ApprovalBatch]:
 
 
 # --- opening batches ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def open_batches(run: EntitlementRun, maker: Any = None) -> list[ApprovalBatch]:
-    """Group the run's pending rows that have no batch into one batch per residence community; one
-    UPDATE per batch, never a query per row (the run of a whole district calls this)."""
-    pending = Entitlement.objects.filter(run=run, status=EntitlementStatus.PENDING, batch__isnull=True)
-    communities = sorted(set(pending.values_list("person__residence_region_id", flat=True)))
-    batches = []
-    for community_id in communities:
-        batch = ApprovalBatch.objects.create(district_id=run.district_id, community_id=community_id, month=run.month,
-                                             run=run, kind=BatchKind.RUN, maker=maker if _is_user(maker) else None)
-        pending.filter(person__residence_region_id=community_id).update(batch=batch)
-        batches.append(batch)
-    return batches
 
 
 def _is_user(user: Any) -> bool:
