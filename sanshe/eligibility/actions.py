@@ -221,7 +221,6 @@ class MonthResult:
     dropped_by_group: int = 0
     dropped_by_exclusion: int = 0
     batches: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from sanshe.core.audit import record_event
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction
 from sanshe.eligibility.actions import GONE, STANDING, versions_for_month
+from sanshe.eligibility.approvals import open_batch
 from sanshe.eligibility.benefits import ONCE_A_YEAR, ONCE_EVER
 from sanshe.eligibility.engine import (
     Offer,
@@ -203,8 +204,6 @@ def reevaluate(person: Person, effective: dt.date, *, reason: str, acting_user: 
     computed month that the date reaches, entitlements that no longer hold end on that day (with the
     reason), and new or changed ones start on it and wait for approval. Months before the date are
     never touched; months not yet computed are left to their run."""
-    from sanshe.eligibility.approvals import open_batch  # the approval chain sits above the engine
-
     person = Person.objects.select_related("residence_region", "registered_region").get(pk=person.pk)
     district = district_of(person)
     result = Reconciliation([], [], [], False)

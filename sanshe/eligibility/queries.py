@@ -12,6 +12,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Va
 from django.db.models.functions import Coalesce
 
 from sanshe.assessments.models import CapabilityRecord
+from sanshe.eligibility.benefits import describe
 from sanshe.eligibility.models import Entitlement, Policy, PolicyStatus, PolicyVersion, RunStatus
 from sanshe.eligibility.rules import FieldSpec, build_fields, evaluate
 from sanshe.lib.dates import age_on, birth_date_bounds_for_age
@@ -133,8 +134,6 @@ def explain_person(person: Person, on: dt.date) -> list[dict[str, Any]]:
     """Every active policy of the person's district for one person: the entitlement of the latest
     computed month with its reason and status, or — for a policy not received — the first condition
     that failed (or why it ended)."""
-    from sanshe.eligibility.benefits import describe
-
     latest = (Entitlement.objects.filter(person=person, run__status=RunStatus.DONE).order_by("-month")
               .values_list("month", flat=True).first())
     rows_of_month = list(Entitlement.objects.filter(person=person, month=latest).select_related("version")

@@ -77,7 +77,7 @@ def compute_month(district_id: int, month: str, user_id: int | None) -> dict[str
     run = result.run
     return {"run_id": run.pk, "refused": "", "granted": result.granted, "entitlements": run.entitlements,
             "total_amount": str(run.total_amount), "dropped_by_group": result.dropped_by_group,
-            "dropped_by_exclusion": result.dropped_by_exclusion, "notes": list(result.notes)}
+            "dropped_by_exclusion": result.dropped_by_exclusion}
 
 
 def _mark_failed(district: Region, month: dt.date, user: User | None) -> None:
