@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "sanshe.people",
     "sanshe.assessments",
     "sanshe.eligibility",
+    "sanshe.catalog",
+    "sanshe.orders",
+    "sanshe.dispatch",
     "sanshe.demo",
 ]
 

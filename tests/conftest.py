@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from tests.factories import District, Personas, build_district, build_personas
+from tests.service_factories import ServiceWorld, build_service_world
 
 
 @pytest.fixture
@@ -22,3 +23,8 @@ def personas(district: District) -> Personas:
 def _media_root(settings: Any, tmp_path: Path) -> None:
     """Uploads (attachments, rosters) go to a per-test directory, never into var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def world(district: District, personas: Personas) -> ServiceWorld:
+    return build_service_world(district, personas)

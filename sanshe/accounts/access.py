@@ -47,6 +47,11 @@ def _active_memberships(user: Any) -> list[Membership]:
     return cached
 
 
+def active_memberships(user: Any) -> list[Membership]:
+    """The user's active memberships of active organisations (cached on the user object)."""
+    return _active_memberships(user)
+
+
 def roles_of(user: Any) -> set[str]:
     return {m.role for m in _active_memberships(user)}
 

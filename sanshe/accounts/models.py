@@ -54,6 +54,8 @@ class Region(models.Model):
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     code_year = models.PositiveSmallIntegerField("代码年份", default=2023)
+    # Villages (村委会) get the wider rural service circle.
+    is_rural = models.BooleanField("农村", default=False)
     # Per-community counter for file numbers (一人一档编号); incremented under a row lock.
     next_file_seq = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -153,6 +155,16 @@ class Capability(models.TextChoices):
     # The approval level follows the membership's region: a community membership approves at the
     # community step, a street membership at the street step, a district membership at the last.
     APPROVE_ENTITLEMENTS = "approve_entitlements", "审核审批待遇、公示和异议处理"
+    MANAGE_CATALOG = "manage_catalog", "维护服务目录、价格、服务机构和购买服务合同"
+    VIEW_SERVICES = "view_services", "查看辖区照护方案、工单和服务记录"
+    REQUEST_SERVICE = "request_service", "代为申请服务（下单）"
+    MANAGE_CARE_PLANS = "manage_care_plans", "制定照护方案并代表社区签署"
+    DISPATCH_ORDERS = "dispatch_orders", "派单调度（呼叫中心）"
+    REVIEW_SERVICES = "review_services", "核查异常服务记录、处理服务预警和投诉"
+    # Held through a provider membership: scope is the provider's own staff, plans and orders.
+    RUN_PROVIDER = "run_provider", "服务机构：人员、方案、派单、路线和服务核查"
+    # Held through a provider membership by a caregiver: their own orders only.
+    DELIVER_SERVICE = "deliver_service", "上门服务（护理员）"
 
 
 C = Capability
@@ -165,19 +177,23 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.DISTRICT_OFFICER: frozenset(
         {C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE, C.MANAGE_REGIONS,
          C.REQUEST_ASSESSMENT, C.ASSIGN_ASSESSMENT, C.CONFIGURE_ASSESSMENT, C.VIEW_ASSESSMENTS,
-         C.MANAGE_POLICIES, C.VIEW_ENTITLEMENTS, C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS}
+         C.MANAGE_POLICIES, C.VIEW_ENTITLEMENTS, C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS,
+         C.MANAGE_CATALOG, C.VIEW_SERVICES, C.REQUEST_SERVICE, C.MANAGE_CARE_PLANS, C.REVIEW_SERVICES}
     ),
     Role.STREET_OFFICER: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.IMPORT_PEOPLE, C.EXPORT_PEOPLE,
                                     C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS,
-                                    C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS}),
+                                    C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS, C.VIEW_SERVICES,
+                                    C.REQUEST_SERVICE, C.MANAGE_CARE_PLANS, C.REVIEW_SERVICES}),
     Role.ELDER_ASSISTANT: frozenset({C.VIEW_PEOPLE, C.EDIT_PEOPLE, C.REVEAL_ID, C.EXPORT_PEOPLE,
                                      C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS,
-                                     C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS}),
-    Role.SOCIAL_WORKER: frozenset({C.VIEW_PEOPLE, C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.APPLY_ENTITLEMENT}),
-    Role.OPERATOR: frozenset({C.VIEW_PEOPLE}),
-    Role.AUDITOR: frozenset({C.VIEW_PEOPLE, C.VIEW_AUDIT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS}),
-    Role.PROVIDER_MANAGER: frozenset(),
-    Role.CAREGIVER: frozenset(),
+                                     C.APPLY_ENTITLEMENT, C.APPROVE_ENTITLEMENTS, C.VIEW_SERVICES,
+                                     C.REQUEST_SERVICE, C.MANAGE_CARE_PLANS, C.REVIEW_SERVICES}),
+    Role.SOCIAL_WORKER: frozenset({C.VIEW_PEOPLE, C.REQUEST_ASSESSMENT, C.VIEW_ASSESSMENTS, C.APPLY_ENTITLEMENT,
+                                   C.VIEW_SERVICES, C.REQUEST_SERVICE, C.MANAGE_CARE_PLANS}),
+    Role.OPERATOR: frozenset({C.VIEW_PEOPLE, C.VIEW_SERVICES, C.REQUEST_SERVICE, C.DISPATCH_ORDERS}),
+    Role.AUDITOR: frozenset({C.VIEW_PEOPLE, C.VIEW_AUDIT, C.VIEW_ASSESSMENTS, C.VIEW_ENTITLEMENTS, C.VIEW_SERVICES}),
+    Role.PROVIDER_MANAGER: frozenset({C.RUN_PROVIDER}),
+    Role.CAREGIVER: frozenset({C.DELIVER_SERVICE}),
     Role.ASSESSOR: frozenset({C.PERFORM_ASSESSMENT}),
     Role.AGENCY_MANAGER: frozenset({C.MANAGE_AGENCY_ASSESSMENTS}),
     Role.VOLUNTEER: frozenset(),

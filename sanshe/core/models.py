@@ -32,6 +32,14 @@ class AuditAction(models.TextChoices):
     EXPORT_ENTITLEMENTS = "export_entitlements", "导出待遇名单或公示"
     APPROVE_ENTITLEMENTS = "approve_entitlements", "审核审批待遇"
     APPLY_ENTITLEMENT = "apply_entitlement", "受理待遇申请"
+    MANAGE_CATALOG = "manage_catalog", "维护服务目录、机构和合同"
+    MANAGE_CARE_PLAN = "manage_care_plan", "制定或签署照护方案"
+    VIEW_SERVICE = "view_service", "查看工单或服务记录"
+    EXPORT_SERVICES = "export_services", "导出服务记录"
+    CHANGE_ORDER = "change_order", "工单下单、派单或流转"
+    DELIVER_SERVICE = "deliver_service", "签到、签退和服务确认"
+    REVIEW_SERVICE = "review_service", "核查服务记录、处理预警或投诉"
+    PLAN_ROUTES = "plan_routes", "规划服务路线"
 
 
 class Channel(models.TextChoices):
