@@ -4,15 +4,25 @@ an OrderEvent. Assignment checks the caregiver may deliver the item (qualificati
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from sanshe.catalog.models import Caregiver
-from sanshe.catalog.queries import unqualified_reason
+from sanshe.accounts.models import Organization
+from sanshe.catalog.models import Caregiver, ServiceItem, Tier
+from sanshe.catalog.queries import contracted_providers, unqualified_reason
 from sanshe.core.errors import UserError
-from sanshe.orders.models import TRANSITIONS, OrderEvent, OrderStatus, ServiceOrder
+from sanshe.orders.models import (
+    TRANSITIONS,
+    CarePlanItem,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    ServiceOrder,
+)
+from sanshe.people.models import Person
 
 
 def can_transition(from_status: str, to_status: str) -> bool:
@@ -75,4 +85,51 @@ def assign_order(
         order.provider_id = caregiver.provider_id
         order.assignment = {"by": by, "lines": lines, "at": timezone.now().isoformat(timespec="seconds")}
         order.save(update_fields=["provider", "assignment", "updated_at"])
+    return order
+
+
+CLOSED_PERSON_STATUSES = {"deceased": "已故", "moved_away": "已迁出", "in_institution": "已入住养老机构"}
+
+
+def create_order(
+    *, person: Person, item: ServiceItem, window_start: dt.datetime, window_end: dt.datetime, source: str,
+    acting_user: Any, urgent: bool = False, notes: str = "", tier: str = Tier.FREE, minutes: int | None = None,
+    requested_by_name: str = "", plan_item: CarePlanItem | None = None, provider: Organization | None = None,
+) -> ServiceOrder:
+    """Record a service to deliver at the person's home. The provider is the given one (a care
+    plan's), else the only provider contracted for the item in the person's community, else left
+    for dispatch to choose among the contracted ones."""
+    if person.status in CLOSED_PERSON_STATUSES:
+        raise UserError(f"{person.name}{CLOSED_PERSON_STATUSES[person.status]}，不能下单", field="person")
+    if not item.is_active:
+        raise UserError(f"服务项目“{item.name}”已停用", field="item")
+    if window_end < window_start:
+        raise UserError("最晚开始时间不能早于最早开始时间", field="window_end")
+    if source not in OrderSource.values:
+        raise UserError("工单来源不正确", field="source")
+    if tier not in Tier.values:
+        raise UserError("收费档次不正确", field="tier")
+    community = person.residence_region
+    day = timezone.localtime(window_start).date()
+    contracted = list(contracted_providers(community, item, day))
+    if not contracted:
+        raise UserError(f"{community.name}在 {day} 没有承接“{item.name}”的签约服务机构", field="item")
+    if provider is not None and provider not in contracted:
+        raise UserError(f"{provider.name}在 {day} 没有承接{community.name}“{item.name}”的有效合同", field="provider")
+    if provider is None and len(contracted) == 1:
+        provider = contracted[0]
+    is_user = acting_user is not None and getattr(acting_user, "is_authenticated", False)
+    with transaction.atomic():
+        order = ServiceOrder.objects.create(
+            person=person, item=item, tier=tier, community=community, provider=provider, plan_item=plan_item,
+            source=source, urgent=urgent, window_start=window_start, window_end=window_end,
+            minutes=minutes or item.standard_minutes, address=person.address, latitude=person.latitude,
+            longitude=person.longitude, notes=notes[:300], requested_by=acting_user if is_user else None,
+            requested_by_name=(requested_by_name or (acting_user.display_name if is_user else ""))[:50],
+        )
+        OrderEvent.objects.create(
+            order=order, from_status=OrderStatus.REQUESTED, to_status=OrderStatus.REQUESTED,
+            actor=acting_user if is_user else None, actor_name=order.requested_by_name,
+            reason=f"下单：{OrderSource(source).label}",
+        )
     return order
