@@ -13,6 +13,7 @@ from sanshe.core.errors import UserError
 from sanshe.demo.assessments import generate_assessments
 from sanshe.demo.generator import accounts_path, generate, reset_demo_data
 from sanshe.demo.policies import generate_policies
+from sanshe.demo.services import generate_services
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="先清空数据库中的全部数据，再重新生成")
         parser.add_argument("--force", action="store_true", help="允许在非演示模式下运行（会写入虚构数据）")
         parser.add_argument("--no-policies", action="store_true", help="不生成补贴政策和本月待遇")
+        parser.add_argument("--no-services", action="store_true", help="不生成服务机构、照护方案和服务记录")
         parser.add_argument("--assessed", type=float, default=0.8,
                             help="已完成能力评估的人员比例（0–1，默认 0.8；另有约 1%% 的评估申请在办）")
 
@@ -64,10 +66,16 @@ class Command(BaseCommand):
                 f"能力评估已生成：已生效 {assessed.published:,} 份（其中逾期未复评 {assessed.overdue:,} 人），"
                 f"在办申请 {assessed.open:,} 份，用时 {time.perf_counter() - started:.1f} 秒。"
             ))
-        if options["no_policies"]:
-            return
-        started = time.perf_counter()
-        granted = generate_policies()
-        self.stdout.write(self.style.SUCCESS(
-            f"补贴政策已生成并计算本月待遇：{granted:,} 条，用时 {time.perf_counter() - started:.1f} 秒。"))
+        if not options["no_policies"]:
+            started = time.perf_counter()
+            granted = generate_policies()
+            self.stdout.write(self.style.SUCCESS(
+                f"补贴政策已生成并计算本月待遇：{granted:,} 条，用时 {time.perf_counter() - started:.1f} 秒。"))
+        if not options["no_services"]:
+            started = time.perf_counter()
+            services = generate_services(options["seed"])
+            self.stdout.write(self.style.SUCCESS(
+                f"服务数据已生成：服务项目 {services.items} 项，护理员 {services.caregivers} 人，照护方案 {services.plans} 份，"
+                f"家庭养老床位 {services.beds} 张，工单 {services.orders:,} 张，服务记录 {services.records:,} 条"
+                f"（其中异常待核查 {services.flagged} 条），用时 {time.perf_counter() - started:.1f} 秒。"))
         self.stdout.write(f"演示账号和密码已写入 {accounts_path()}，可运行 python manage.py demo_accounts 查看。")
