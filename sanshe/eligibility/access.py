@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
 
 from sanshe.accounts.access import capability_scope, has_capability
 from sanshe.accounts.models import Capability, Region, RegionLevel
+from sanshe.core.lookups import get_or_404
 from sanshe.eligibility.models import (
     Application,
     ApprovalBatch,
@@ -36,16 +36,6 @@ BATCH_NOT_FOUND = "没有找到该审批批次"
 OBJECTION_NOT_FOUND = "没有找到该异议"
 
 
-def _get(qs: QuerySet[M], raw_id: Any, not_found: str) -> M:
-    """The row of qs with the id given (as a path or query string may give it), else 404."""
-    try:
-        pk = int(raw_id)
-    except (TypeError, ValueError):
-        raise Http404(not_found) from None
-    found = qs.filter(pk=pk).first()
-    if found is None:
-        raise Http404(not_found)
-    return found
 
 
 # --- districts ------------------------------------------------------------------------------------
@@ -109,7 +99,7 @@ def visible_policies(user: Any) -> QuerySet[Policy]:
 def access_policy(user: Any, policy_id: Any, *, for_write: bool = False) -> Policy:
     """A policy the user may read (or, with for_write, change); missing and not yours both 404,
     readable but not writable is 403."""
-    policy = _get(visible_policies(user).select_related("district", "fund", "created_by"), policy_id,
+    policy = get_or_404(visible_policies(user).select_related("district", "fund", "created_by"), policy_id,
                   POLICY_NOT_FOUND)
     if for_write and not can_manage(user, policy.district):
         raise PermissionDenied("您没有维护补贴政策的权限")
@@ -128,7 +118,7 @@ def visible_runs(user: Any) -> QuerySet[EntitlementRun]:
 
 def access_run(user: Any, run_id: Any) -> EntitlementRun:
     """A run the user may see; missing and not yours both 404."""
-    return _get(visible_runs(user).select_related("district", "started_by"), run_id, RUN_NOT_FOUND)
+    return get_or_404(visible_runs(user).select_related("district", "started_by"), run_id, RUN_NOT_FOUND)
 
 
 def covers_district(user: Any, district: Region) -> bool:
@@ -166,7 +156,7 @@ def access_application(user: Any, application_id: Any) -> Application:
     """An application the user may see; missing and not yours both 404."""
     qs = visible_applications(user).select_related("person__residence_region__parent", "policy__fund",
                                                    "recorded_by", "entitlement__batch")
-    return _get(qs, application_id, APPLICATION_NOT_FOUND)
+    return get_or_404(qs, application_id, APPLICATION_NOT_FOUND)
 
 
 def can_apply(user: Any, person: Person) -> bool:
@@ -198,11 +188,11 @@ def visible_batches(user: Any) -> QuerySet[ApprovalBatch]:
 def access_batch(user: Any, batch_id: Any) -> ApprovalBatch:
     """A batch the user may see; missing and out of scope both 404."""
     qs = visible_batches(user).select_related("community__parent", "district", "maker", "activated_by", "run")
-    return _get(qs, batch_id, BATCH_NOT_FOUND)
+    return get_or_404(qs, batch_id, BATCH_NOT_FOUND)
 
 
 def access_objection(user: Any, objection_id: Any) -> NoticeObjection:
     """An objection to a batch the user may see; missing and out of scope both 404."""
     qs = NoticeObjection.objects.filter(batch__in=visible_batches(user)).select_related(
         "batch__community__parent", "batch__district", "entitlement")
-    return _get(qs, objection_id, OBJECTION_NOT_FOUND)
+    return get_or_404(qs, objection_id, OBJECTION_NOT_FOUND)
