@@ -5,6 +5,8 @@ an OrderEvent. Assignment checks the caregiver may deliver the item (qualificati
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 from django.db import transaction
@@ -13,13 +15,19 @@ from django.utils import timezone
 from sanshe.accounts.models import Organization
 from sanshe.catalog.models import Caregiver, ServiceItem, Tier
 from sanshe.catalog.queries import contracted_providers, unqualified_reason
+from sanshe.core.audit import record_event
 from sanshe.core.errors import UserError
+from sanshe.core.models import AuditAction
+from sanshe.orders.access import order_targets
 from sanshe.orders.models import (
+    OPEN_STATUSES,
     TRANSITIONS,
     CarePlanItem,
+    OfferResponse,
     OrderEvent,
     OrderSource,
     OrderStatus,
+    RequestLink,
     ServiceOrder,
 )
 from sanshe.people.models import Person
@@ -133,3 +141,105 @@ def create_order(
             reason=f"下单：{OrderSource(source).label}",
         )
     return order
+
+
+def cancel_order(order: ServiceOrder, *, reason: str, acting_user: Any, actor_name: str = "") -> ServiceOrder:
+    """Cancel an order with a reason (the cancel button, the API and plan changes all come here);
+    offers still open to caregivers are withdrawn with it."""
+    with transaction.atomic():
+        order = transition_order(order, OrderStatus.CANCELLED, acting_user=acting_user, reason=reason,
+                                 actor_name=actor_name)
+        order.offers.filter(response=OfferResponse.OPEN).update(response=OfferResponse.WITHDRAWN,
+                                                                 responded_at=timezone.now())
+    return order
+
+
+# --- the elder's personal request link (自助下单) ---------------------------------------------------
+
+# A link may have this many requests open at once, so a lost phone cannot flood the providers.
+MAX_OPEN_PER_LINK = 5
+# What "上午" and "下午" mean on the phone page: the visit starts inside the window.
+HALF_DAYS: dict[str, tuple[dt.time, dt.time, str]] = {
+    "morning": (dt.time(8, 30), dt.time(11, 30), "上午"),
+    "afternoon": (dt.time(14, 0), dt.time(17, 0), "下午"),
+}
+# How far ahead an elder may ask for a visit.
+SELF_SERVICE_DAYS = 14
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_request_link(person: Person, *, acting_user: Any) -> tuple[RequestLink, str]:
+    """A new personal link for the person; the secret is returned once and only its hash is kept.
+    Earlier links of the person stay valid until revoked."""
+    token = secrets.token_urlsafe(24)
+    link = RequestLink.objects.create(person=person, token_hash=token_hash(token), created_by=acting_user)
+    return link, token
+
+
+def revoke_request_link(link: RequestLink, *, acting_user: Any) -> RequestLink:
+    """Stop a link from working (a lost phone, a moved elder)."""
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
+
+
+def link_for_token(token: str) -> RequestLink | None:
+    """The live link a token opens, or None (unknown, revoked, or the person no longer served)."""
+    if not token or len(token) > 100:
+        return None
+    link = (RequestLink.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True)
+            .select_related("person__residence_region").first())
+    if link is None or link.person.status in CLOSED_PERSON_STATUSES:
+        return None
+    return link
+
+
+def open_link_requests(link: RequestLink) -> int:
+    return ServiceOrder.objects.filter(person=link.person, source=OrderSource.ELDER, status__in=OPEN_STATUSES,
+                                       created_at__gte=link.created_at).count()
+
+
+def request_by_link(link: RequestLink, *, item: ServiceItem, day: dt.date, half: str, today: dt.date,
+                    tier: str = Tier.PAID) -> ServiceOrder:
+    """An order the elder or family asks for through the personal link (no account)."""
+    if half not in HALF_DAYS:
+        raise UserError("请选择上午或下午", field="half")
+    if day < today or day > today + dt.timedelta(days=SELF_SERVICE_DAYS):
+        raise UserError(f"请选择今天起 {SELF_SERVICE_DAYS} 天内的日期", field="day")
+    start, end, label = HALF_DAYS[half]
+    with transaction.atomic():
+        # One request at a time per link: the count and the new row are decided together.
+        RequestLink.objects.select_for_update().filter(pk=link.pk).first()
+        if open_link_requests(link) >= MAX_OPEN_PER_LINK:
+            raise UserError(f"您已有 {MAX_OPEN_PER_LINK} 个服务在等待安排，请等服务完成后再申请，或致电社区", field="item")
+        window_start = timezone.make_aware(dt.datetime.combine(day, start))
+        if window_start < timezone.now():
+            raise UserError(f"今天{label}已过，请选择其他时间", field="half")
+        return create_order(
+            person=link.person, item=item, window_start=window_start,
+            window_end=timezone.make_aware(dt.datetime.combine(day, end)), source=OrderSource.ELDER,
+            acting_user=None, tier=tier, requested_by_name="老人或家属（自助链接）", notes=f"自助下单：{day:%m月%d日}{label}",
+        )
+
+
+def change_order_status(order: ServiceOrder, to: str, *, reason: str, acting_user: Any, request: Any = None) -> ServiceOrder:
+    """One status change by a user from the order page or the API: the role decides which targets
+    are open to them, the status table decides the rest."""
+    if to not in OrderStatus.values:
+        raise UserError("目标状态不正确", field="to_status")
+    if to not in order_targets(acting_user, order):
+        raise UserError(f"您不能将工单变为“{OrderStatus(to).label}”", field="to_status")
+    if needs_reason(order.status, to) and not reason.strip():
+        raise UserError(f"工单由“{OrderStatus(order.status).label}”变为“{OrderStatus(to).label}”须填写原因",
+                        field="reason")
+    if to == OrderStatus.CANCELLED:
+        done = cancel_order(order, reason=reason, acting_user=acting_user)
+    else:
+        done = transition_order(order, to, acting_user=acting_user, reason=reason)
+    record_event(acting_user, AuditAction.CHANGE_ORDER, request=request, person_id=order.person_id,
+                 subject=f"工单 {order.pk}", reason=f"变更为{OrderStatus(to).label}" + (f"：{reason}" if reason else ""))
+    return done
