@@ -138,6 +138,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 # Lock an account for LOCKOUT_MINUTES after LOCKOUT_FAILURES wrong passwords in a row.
 LOCKOUT_FAILURES = int(os.environ.get("SANSHE_LOCKOUT_FAILURES", "5"))
+# Text messages (confirmation codes, delivery alerts): "log" writes them to var/sms.log (demo and
+# development); a deployment names its gateway class by dotted path (see orders/messages.py).
+SANSHE_SMS_TRANSPORT = os.environ.get("SANSHE_SMS_TRANSPORT", "log")
 LOCKOUT_MINUTES = int(os.environ.get("SANSHE_LOCKOUT_MINUTES", "15"))
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,182 @@
+"""Checked access to service records, delivery alerts and home care beds.
+
+Who sees what: the community, street and district through VIEW_SERVICES / REVIEW_SERVICES held
+for the order's community; a provider's staff (RUN_PROVIDER) their provider's; a caregiver their
+own records. Missing and not yours both give 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from sanshe.accounts.access import capability_scope, community_ids_in_scope
+from sanshe.accounts.models import Capability
+from sanshe.catalog.access import caregiver_of, provider_ids_of
+from sanshe.core.lookups import pk_or_404
+from sanshe.orders.flags import PROVIDER_CLEARABLE
+from sanshe.orders.models import (
+    Alert,
+    CarePlan,
+    CarePlanStatus,
+    Complaint,
+    HomeCareBed,
+    HomeCareBedStatus,
+    ServiceOrder,
+    ServiceRecord,
+)
+
+RECORD_NOT_FOUND = "没有找到该服务记录"
+ALERT_NOT_FOUND = "没有找到该预警"
+BED_NOT_FOUND = "没有找到该家庭养老床位"
+ORDER_NOT_FOUND = "没有找到该工单"
+COMPLAINT_NOT_FOUND = "没有找到该投诉"
+
+
+def _region_ids(user: Any) -> set[int]:
+    return set(community_ids_in_scope(user, Capability.VIEW_SERVICES)) | set(
+        community_ids_in_scope(user, Capability.REVIEW_SERVICES))
+
+
+
+def visible_records(user: Any) -> QuerySet[ServiceRecord]:
+    """Service records the user may read."""
+    q = Q(pk__in=[])
+    regions = _region_ids(user)
+    if regions:
+        q |= Q(order__community_id__in=regions)
+    providers = provider_ids_of(user)
+    if providers:
+        q |= Q(provider_id__in=providers)
+    caregiver = caregiver_of(user)
+    if caregiver is not None:
+        q |= Q(caregiver=caregiver)
+    return ServiceRecord.objects.filter(q)
+
+
+def access_record(user: Any, record_id: Any) -> ServiceRecord:
+    pk = pk_or_404(record_id, RECORD_NOT_FOUND)
+    record = (visible_records(user).select_related("order__community", "person", "caregiver", "item", "provider")
+              .filter(pk=pk).first())
+    if record is None:
+        raise Http404(RECORD_NOT_FOUND)
+    return record
+
+
+def can_review(user: Any, record: ServiceRecord) -> bool:
+    """REVIEW_SERVICES for the order's community clears any flag; the provider's manager clears
+    only location flags (PROVIDER_CLEARABLE)."""
+    if capability_scope(user, Capability.REVIEW_SERVICES).covers(record.order.community.code):
+        return True
+    return record.provider_id in provider_ids_of(user) and set(record.flags) <= PROVIDER_CLEARABLE
+
+
+def caregiver_orders(user: Any) -> QuerySet[ServiceOrder]:
+    """The signed-in caregiver's own orders (none for anyone else)."""
+    caregiver = caregiver_of(user)
+    if caregiver is None:
+        return ServiceOrder.objects.none()
+    return ServiceOrder.objects.filter(caregiver=caregiver)
+
+
+def access_caregiver_order(user: Any, order_id: Any) -> ServiceOrder:
+    pk = pk_or_404(order_id, ORDER_NOT_FOUND)
+    order = caregiver_orders(user).select_related("person", "item", "caregiver", "provider", "community").filter(
+        pk=pk).first()
+    if order is None:
+        raise Http404(ORDER_NOT_FOUND)
+    return order
+
+
+def visible_alerts(user: Any) -> QuerySet[Alert]:
+    """Alerts for the provider's staff and for the community (and the street and district above)."""
+    q = Q(pk__in=[])
+    regions = _region_ids(user)
+    if regions:
+        q |= Q(community_id__in=regions)
+    providers = provider_ids_of(user)
+    if providers:
+        q |= Q(provider_id__in=providers)
+    return Alert.objects.filter(q)
+
+
+def access_alert(user: Any, alert_id: Any) -> Alert:
+    pk = pk_or_404(alert_id, ALERT_NOT_FOUND)
+    alert = visible_alerts(user).select_related("community", "person", "provider", "order").filter(pk=pk).first()
+    if alert is None:
+        raise Http404(ALERT_NOT_FOUND)
+    return alert
+
+
+def can_resolve_alert(user: Any, alert: Alert) -> bool:
+    if capability_scope(user, Capability.REVIEW_SERVICES).covers(alert.community.code):
+        return True
+    return alert.provider_id is not None and alert.provider_id in provider_ids_of(user)
+
+
+def visible_beds(user: Any) -> QuerySet[HomeCareBed]:
+    q = Q(pk__in=[])
+    regions = _region_ids(user)
+    if regions:
+        q |= Q(person__residence_region_id__in=regions)
+    providers = provider_ids_of(user)
+    if providers:
+        q |= Q(provider_id__in=providers)
+    return HomeCareBed.objects.filter(q)
+
+
+def access_bed(user: Any, bed_id: Any) -> HomeCareBed:
+    pk = pk_or_404(bed_id, BED_NOT_FOUND)
+    bed = visible_beds(user).select_related("person__residence_region", "provider", "assessment", "care_plan").filter(
+        pk=pk).first()
+    if bed is None:
+        raise Http404(BED_NOT_FOUND)
+    return bed
+
+
+def can_manage_bed(user: Any, bed: HomeCareBed) -> bool:
+    """The bed's provider runs it; the community's care-plan makers may too."""
+    if bed.provider_id in provider_ids_of(user):
+        return True
+    return capability_scope(user, Capability.MANAGE_CARE_PLANS).covers(bed.person.residence_region.code)
+
+
+def bed_plan_candidates(user: Any) -> QuerySet[CarePlan]:
+    """Active care plans the user may open a home care bed from, whose person has no open bed."""
+    q = Q(pk__in=[])
+    providers = provider_ids_of(user)
+    if providers:
+        q |= Q(provider_id__in=providers)
+    scope = capability_scope(user, Capability.MANAGE_CARE_PLANS)
+    if scope:
+        q |= Q(person__residence_region_id__in=community_ids_in_scope(user, Capability.MANAGE_CARE_PLANS))
+    open_beds = HomeCareBed.objects.exclude(status=HomeCareBedStatus.CLOSED).values("person_id")
+    return CarePlan.objects.filter(q, status=CarePlanStatus.ACTIVE).exclude(person_id__in=open_beds)
+
+
+def visible_complaints(user: Any) -> QuerySet[Complaint]:
+    """Complaints about orders of the user's area or provider."""
+    q = Q(pk__in=[])
+    regions = _region_ids(user)
+    if regions:
+        q |= Q(order__community_id__in=regions)
+    providers = provider_ids_of(user)
+    if providers:
+        q |= Q(order__provider_id__in=providers)
+    return Complaint.objects.filter(q)
+
+
+def access_complaint(user: Any, complaint_id: Any) -> Complaint:
+    pk = pk_or_404(complaint_id, COMPLAINT_NOT_FOUND)
+    complaint = visible_complaints(user).select_related("order__community", "order__person", "order__item").filter(
+        pk=pk).first()
+    if complaint is None:
+        raise Http404(COMPLAINT_NOT_FOUND)
+    return complaint
+
+
+def can_handle_complaint(user: Any, complaint: Complaint) -> bool:
+    if capability_scope(user, Capability.REVIEW_SERVICES).covers(complaint.order.community.code):
+        return True
+    return complaint.order.provider_id is not None and complaint.order.provider_id in provider_ids_of(user)
