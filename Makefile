@@ -34,13 +34,18 @@ demo: install
 	SANSHE_DEMO=1 $(BIN)/python manage.py generate_demo --people $(DEMO_PEOPLE) --if-empty
 	@$(MAKE) --no-print-directory serve
 
-# The web server, a background worker (imports, monthly runs) and the notice activation side by side.
+# The web server and its workers side by side: background jobs (imports, monthly runs), notice
+# activation, delivery watch, text messages, dispatch of requested orders, orders from care plans.
 serve: install
 	@SANSHE_DEMO=1 $(BIN)/python manage.py demo_accounts
 	@echo "平台地址：http://$(HOST):$(PORT)/    接口文档：http://$(HOST):$(PORT)/api/v1/docs    按 Ctrl+C 停止"
 	@trap 'kill 0' INT TERM EXIT; \
 	SANSHE_DEMO=1 $(BIN)/python manage.py db_worker --interval 0.5 >var/worker.log 2>&1 & \
 	SANSHE_DEMO=1 $(BIN)/python manage.py activate_notices --every 3600 >var/notices.log 2>&1 & \
+	SANSHE_DEMO=1 $(BIN)/python manage.py watch_deliveries --every 60 >var/watch.log 2>&1 & \
+	SANSHE_DEMO=1 $(BIN)/python manage.py send_messages --every 2 >var/messages.log 2>&1 & \
+	SANSHE_DEMO=1 $(BIN)/python manage.py dispatch_orders --every 30 >var/dispatch.log 2>&1 & \
+	SANSHE_DEMO=1 $(BIN)/python manage.py generate_orders --every 3600 >var/orders.log 2>&1 & \
 	SANSHE_DEMO=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # Chromium for the browser tests comes from Debian (no browser downloads).

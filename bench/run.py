@@ -173,10 +173,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5432)
     parser.add_argument("--reuse", action="store_true", help="reuse an already generated bench database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--only", choices=["searches", "import", "rescore", "monthly"], action="append",
+    parser.add_argument("--only", choices=["searches", "import", "rescore", "monthly", "routes", "dispatch"],
+                        action="append",
                         help="run only these measurements (repeatable; default all)")
     args = parser.parse_args()
     wanted = set(args.only or ["searches", "import", "rescore", "monthly"])
+    if "routes" in wanted:  # Solomon route quality needs no database (bench/routes_solomon.py)
+        from bench.routes_solomon import run_solomon_benchmark
+
+        run_solomon_benchmark()
+        wanted.discard("routes")
+        if not wanted:
+            return
 
     prepare_environment(args)
     import django
@@ -202,6 +210,11 @@ def main() -> None:
         from bench.monthly_run import run_monthly_benchmark
 
         results["monthly_run"] = run_monthly_benchmark()
+    if "dispatch" in wanted:  # opt-in: adds 5,000 caregivers and 100,000 orders (bench/dispatch_latency.py)
+        print("dispatch:")
+        from bench.dispatch_latency import run_dispatch_benchmark
+
+        results["dispatch"] = run_dispatch_benchmark()
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -14,8 +14,13 @@ from sanshe.accounts.api import BearerAuth
 from sanshe.accounts.api import router as accounts_router
 from sanshe.assessments.api import router as assessments_router
 from sanshe.assessments.api_workflow import router as assessment_workflow_router
+from sanshe.catalog.api import router as catalog_router
 from sanshe.core.errors import UserError, ValidationFailed
+from sanshe.dispatch.api import router as dispatch_router
+from sanshe.dispatch.route_api import router as routes_router
 from sanshe.eligibility.api import router as eligibility_router
+from sanshe.orders.api import router as orders_router
+from sanshe.orders.api.delivery import router as delivery_router
 from sanshe.people.api import router as people_router
 
 api = NinjaAPI(
@@ -32,6 +37,11 @@ api.add_router("/", people_router)
 api.add_router("/", assessments_router)
 api.add_router("/", assessment_workflow_router)
 api.add_router("/", eligibility_router)
+api.add_router("/", orders_router)
+api.add_router("/", delivery_router)
+api.add_router("/", catalog_router)
+api.add_router("/", dispatch_router)
+api.add_router("/", routes_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:

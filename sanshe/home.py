@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.cache import cache
@@ -22,8 +23,13 @@ from sanshe.accounts.http import AuthedRequest
 from sanshe.accounts.models import Capability, Membership, Role
 from sanshe.assessments.access import agency_ids, visible_assessments
 from sanshe.assessments.models import AssessmentStatus
+from sanshe.catalog.access import caregiver_of, provider_ids_of
 from sanshe.core.models import AuditAction, AuditEvent
+from sanshe.dispatch.access import visible_offers
 from sanshe.lib.dates import birth_date_bounds_for_age
+from sanshe.orders.access import visible_orders
+from sanshe.orders.models import OPEN_STATUSES, OfferResponse, OrderStatus, ReviewStatus
+from sanshe.orders.record_access import caregiver_orders, visible_alerts, visible_records
 from sanshe.people.access import visible_people
 from sanshe.people.models import PersonChange
 
@@ -45,6 +51,30 @@ def _people_stats(user: Any) -> dict[str, Any]:
             disabled=Count("id", filter=~Q(disability_category="") & Q(status="active")),
         )
         cache.set(key, stats, 300)
+    return stats
+
+
+def _service_stats(user: Any) -> dict[str, Any] | None:
+    """Today's service work for whoever takes part in it: a caregiver's visits and offers, a
+    provider's or a community's open orders, records waiting for review and open alerts."""
+    caregiver = caregiver_of(user)
+    sees_services = bool(provider_ids_of(user)) or has_capability(user, Capability.VIEW_SERVICES)
+    if caregiver is None and not sees_services:
+        return None
+    today = timezone.localdate()
+    stats: dict[str, Any] = {"caregiver": caregiver is not None, "overview": sees_services}
+    if caregiver is not None:
+        mine = caregiver_orders(user).filter(window_start__date=today)
+        stats["my_today"] = mine.count()
+        stats["my_open"] = mine.filter(status__in=OPEN_STATUSES).count()
+        stats["my_offers"] = visible_offers(user).filter(response=OfferResponse.OPEN).count()
+    if sees_services:
+        orders = visible_orders(user)
+        stats["today"] = orders.filter(window_start__date=today).count()
+        stats["unassigned"] = orders.filter(status=OrderStatus.REQUESTED, window_start__date__lte=today
+                                            + dt.timedelta(days=1)).count()
+        stats["to_review"] = visible_records(user).filter(review_status=ReviewStatus.PENDING).count()
+        stats["alerts"] = visible_alerts(user).filter(resolved_at=None).count()
     return stats
 
 
@@ -73,6 +103,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             .filter(Q(assessor_1=user) | Q(assessor_2=user)).count(),
             "manages": bool(managed), "performs": bool(performing),
         }
+    context["service_stats"] = _service_stats(user)
     if has_capability(user, Capability.MANAGE_ACCOUNTS):
         context["account_stats"] = {
             "regions": visible_regions(user, Capability.MANAGE_REGIONS).count(),
