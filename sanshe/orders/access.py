@@ -31,19 +31,26 @@ def _region_ids(user: Any) -> set[int]:
     return set(community_ids_in_scope(user, C.VIEW_SERVICES)) | set(community_ids_in_scope(user, C.DISPATCH_ORDERS))
 
 
-def visible_orders(user: Any) -> QuerySet[ServiceOrder]:
-    """Orders the user may see: by region, by provider, or assigned to them as a caregiver."""
+def service_scope_q(user: Any, regions: set[int], *, region_field: str, provider_field: str = "provider_id",
+                    caregiver_field: str = "") -> Q:
+    """Rows of the user's communities, of the user's provider and (when `caregiver_field` is given)
+    of the signed-in caregiver; nothing for anyone else."""
     q = Q(pk__in=[])
-    regions = _region_ids(user)
     if regions:
-        q |= Q(community_id__in=regions)
+        q |= Q(**{f"{region_field}__in": regions})
     providers = provider_ids_of(user)
     if providers:
-        q |= Q(provider_id__in=providers)
-    caregiver = caregiver_of(user)
+        q |= Q(**{f"{provider_field}__in": providers})
+    caregiver = caregiver_of(user) if caregiver_field else None
     if caregiver is not None:
-        q |= Q(caregiver=caregiver)
-    return ServiceOrder.objects.filter(q)
+        q |= Q(**{caregiver_field: caregiver})
+    return q
+
+
+def visible_orders(user: Any) -> QuerySet[ServiceOrder]:
+    """Orders the user may see: by region, by provider, or assigned to them as a caregiver."""
+    return ServiceOrder.objects.filter(
+        service_scope_q(user, _region_ids(user), region_field="community_id", caregiver_field="caregiver"))
 
 
 def access_order(user: Any, order_id: Any, *, for_write: bool = False) -> ServiceOrder:
@@ -88,14 +95,7 @@ def order_targets(user: Any, order: ServiceOrder) -> set[str]:
 
 def visible_care_plans(user: Any) -> QuerySet[CarePlan]:
     """Plans of people in the user's service scope, and the plans of the user's own provider."""
-    q = Q(pk__in=[])
-    regions = _region_ids(user)
-    if regions:
-        q |= Q(person__residence_region_id__in=regions)
-    providers = provider_ids_of(user)
-    if providers:
-        q |= Q(provider_id__in=providers)
-    return CarePlan.objects.filter(q)
+    return CarePlan.objects.filter(service_scope_q(user, _region_ids(user), region_field="person__residence_region_id"))
 
 
 def can_manage_plan_as_community(user: Any, plan: CarePlan) -> bool:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from sanshe.accounts.access import capability_scope, community_ids_in_scope
 from sanshe.accounts.models import Capability
 from sanshe.catalog.access import caregiver_of, provider_ids_of
-from sanshe.core.lookups import pk_or_404
+from sanshe.core.lookups import get_or_404
+from sanshe.orders.access import service_scope_q
 from sanshe.orders.flags import PROVIDER_CLEARABLE
 from sanshe.orders.models import (
     Alert,
@@ -42,26 +42,13 @@ def _region_ids(user: Any) -> set[int]:
 
 def visible_records(user: Any) -> QuerySet[ServiceRecord]:
     """Service records the user may read."""
-    q = Q(pk__in=[])
-    regions = _region_ids(user)
-    if regions:
-        q |= Q(order__community_id__in=regions)
-    providers = provider_ids_of(user)
-    if providers:
-        q |= Q(provider_id__in=providers)
-    caregiver = caregiver_of(user)
-    if caregiver is not None:
-        q |= Q(caregiver=caregiver)
-    return ServiceRecord.objects.filter(q)
+    return ServiceRecord.objects.filter(
+        service_scope_q(user, _region_ids(user), region_field="order__community_id", caregiver_field="caregiver"))
 
 
 def access_record(user: Any, record_id: Any) -> ServiceRecord:
-    pk = pk_or_404(record_id, RECORD_NOT_FOUND)
-    record = (visible_records(user).select_related("order__community", "person", "caregiver", "item", "provider")
-              .filter(pk=pk).first())
-    if record is None:
-        raise Http404(RECORD_NOT_FOUND)
-    return record
+    related = visible_records(user).select_related("order__community", "person", "caregiver", "item", "provider")
+    return get_or_404(related, record_id, RECORD_NOT_FOUND)
 
 
 def can_review(user: Any, record: ServiceRecord) -> bool:
@@ -81,32 +68,18 @@ def caregiver_orders(user: Any) -> QuerySet[ServiceOrder]:
 
 
 def access_caregiver_order(user: Any, order_id: Any) -> ServiceOrder:
-    pk = pk_or_404(order_id, ORDER_NOT_FOUND)
-    order = caregiver_orders(user).select_related("person", "item", "caregiver", "provider", "community").filter(
-        pk=pk).first()
-    if order is None:
-        raise Http404(ORDER_NOT_FOUND)
-    return order
+    related = caregiver_orders(user).select_related("person", "item", "caregiver", "provider", "community")
+    return get_or_404(related, order_id, ORDER_NOT_FOUND)
 
 
 def visible_alerts(user: Any) -> QuerySet[Alert]:
     """Alerts for the provider's staff and for the community (and the street and district above)."""
-    q = Q(pk__in=[])
-    regions = _region_ids(user)
-    if regions:
-        q |= Q(community_id__in=regions)
-    providers = provider_ids_of(user)
-    if providers:
-        q |= Q(provider_id__in=providers)
-    return Alert.objects.filter(q)
+    return Alert.objects.filter(service_scope_q(user, _region_ids(user), region_field="community_id"))
 
 
 def access_alert(user: Any, alert_id: Any) -> Alert:
-    pk = pk_or_404(alert_id, ALERT_NOT_FOUND)
-    alert = visible_alerts(user).select_related("community", "person", "provider", "order").filter(pk=pk).first()
-    if alert is None:
-        raise Http404(ALERT_NOT_FOUND)
-    return alert
+    related = visible_alerts(user).select_related("community", "person", "provider", "order")
+    return get_or_404(related, alert_id, ALERT_NOT_FOUND)
 
 
 def can_resolve_alert(user: Any, alert: Alert) -> bool:
@@ -116,23 +89,12 @@ def can_resolve_alert(user: Any, alert: Alert) -> bool:
 
 
 def visible_beds(user: Any) -> QuerySet[HomeCareBed]:
-    q = Q(pk__in=[])
-    regions = _region_ids(user)
-    if regions:
-        q |= Q(person__residence_region_id__in=regions)
-    providers = provider_ids_of(user)
-    if providers:
-        q |= Q(provider_id__in=providers)
-    return HomeCareBed.objects.filter(q)
+    return HomeCareBed.objects.filter(service_scope_q(user, _region_ids(user), region_field="person__residence_region_id"))
 
 
 def access_bed(user: Any, bed_id: Any) -> HomeCareBed:
-    pk = pk_or_404(bed_id, BED_NOT_FOUND)
-    bed = visible_beds(user).select_related("person__residence_region", "provider", "assessment", "care_plan").filter(
-        pk=pk).first()
-    if bed is None:
-        raise Http404(BED_NOT_FOUND)
-    return bed
+    related = visible_beds(user).select_related("person__residence_region", "provider", "assessment", "care_plan")
+    return get_or_404(related, bed_id, BED_NOT_FOUND)
 
 
 def can_manage_bed(user: Any, bed: HomeCareBed) -> bool:
@@ -157,23 +119,13 @@ def bed_plan_candidates(user: Any) -> QuerySet[CarePlan]:
 
 def visible_complaints(user: Any) -> QuerySet[Complaint]:
     """Complaints about orders of the user's area or provider."""
-    q = Q(pk__in=[])
-    regions = _region_ids(user)
-    if regions:
-        q |= Q(order__community_id__in=regions)
-    providers = provider_ids_of(user)
-    if providers:
-        q |= Q(order__provider_id__in=providers)
-    return Complaint.objects.filter(q)
+    return Complaint.objects.filter(service_scope_q(user, _region_ids(user), region_field="order__community_id",
+                                                    provider_field="order__provider_id"))
 
 
 def access_complaint(user: Any, complaint_id: Any) -> Complaint:
-    pk = pk_or_404(complaint_id, COMPLAINT_NOT_FOUND)
-    complaint = visible_complaints(user).select_related("order__community", "order__person", "order__item").filter(
-        pk=pk).first()
-    if complaint is None:
-        raise Http404(COMPLAINT_NOT_FOUND)
-    return complaint
+    related = visible_complaints(user).select_related("order__community", "order__person", "order__item")
+    return get_or_404(related, complaint_id, COMPLAINT_NOT_FOUND)
 
 
 def can_handle_complaint(user: Any, complaint: Complaint) -> bool:
