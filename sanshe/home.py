@@ -59,10 +59,11 @@ def _service_stats(user: Any) -> dict[str, Any] | None:
     provider's or a community's open orders, records waiting for review and open alerts."""
     caregiver = caregiver_of(user)
     sees_services = bool(provider_ids_of(user)) or has_capability(user, Capability.VIEW_SERVICES)
-    if caregiver is None and not sees_services:
+    unlinked = caregiver is None and bool(provider_ids_of(user, Capability.DELIVER_SERVICE))
+    if caregiver is None and not sees_services and not unlinked:
         return None
     today = timezone.localdate()
-    stats: dict[str, Any] = {"caregiver": caregiver is not None, "overview": sees_services}
+    stats: dict[str, Any] = {"caregiver": caregiver is not None, "overview": sees_services, "unlinked": unlinked}
     if caregiver is not None:
         mine = caregiver_orders(user).filter(window_start__date=today)
         stats["my_today"] = mine.count()

@@ -9,9 +9,11 @@ import io
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from sanshe.core.models import AuditAction, AuditEvent
+from sanshe.orders.actions import assign_order, create_order
 from sanshe.orders.models import (
     Complaint,
     Confirmation,
@@ -282,3 +284,16 @@ def test_a_check_in_on_another_day_than_the_orders_is_refused(world: ServiceWorl
     order.refresh_from_db()
     assert order.status == OrderStatus.ACCEPTED
     assert not ServiceRecord.objects.exists()
+
+
+def test_the_home_page_counts_the_caregivers_day_and_a_providers_open_work(world: ServiceWorld) -> None:
+    start = timezone.localtime().replace(hour=23, minute=0, second=0, microsecond=0)
+    order = create_order(person=world.elder, item=world.cleaning, window_start=start,
+                         window_end=start + dt.timedelta(minutes=30), source="community",
+                         acting_user=world.p.community_worker)
+    assign_order(order, world.near, acting_user=world.manager, lines=["测试"], by="dispatcher")
+    body = client_for(world.near.user).get("/").content.decode()
+    assert "今日服务（未完成 1）" in body
+    body = client_for(world.manager).get("/").content.decode()
+    assert "今日工单" in body
+    assert "异常记录待核查" in body
