@@ -352,7 +352,7 @@ def update_policy(policy: Policy, *, values: PolicyValues, acting_user: Any,
     """Change a policy's identity. The code never changes (other policies exclude it by code), and the
     benefit kind is fixed once a version gives amounts in its terms."""
     _require_manage(acting_user, policy.district)
-    locked = Policy.objects.select_for_update().select_related("fund", "district").get(pk=policy.pk)
+    locked = Policy.objects.select_for_update(of=("self",)).select_related("fund", "district").get(pk=policy.pk)
     if locked.status == PolicyStatus.RETIRED:
         raise UserError("已废止的政策不能修改")
     data = _checked(locked.district, values, own_code=locked.code)
@@ -375,7 +375,7 @@ def update_policy(policy: Policy, *, values: PolicyValues, acting_user: Any,
 def set_status(policy: Policy, status: str, *, acting_user: Any, request: HttpRequest | None = None) -> Policy:
     """Put a draft in force (it needs a version) or retire a policy in force; retired is final."""
     _require_manage(acting_user, policy.district)
-    locked = Policy.objects.select_for_update().select_related("district", "fund").get(pk=policy.pk)
+    locked = Policy.objects.select_for_update(of=("self",)).select_related("district", "fund").get(pk=policy.pk)
     if status not in PolicyStatus.values:
         raise UserError("请选择政策状态：active（施行）或 retired（废止）", field="status")
     if status == locked.status:

@@ -165,7 +165,7 @@ def _needs_text(person: Person, record: CapabilityRecord | None) -> str:
 
 
 def _editable(plan: CarePlan, acting_user: Any) -> CarePlan:
-    locked = CarePlan.objects.select_for_update().select_related("person__residence_region", "provider").get(pk=plan.pk)
+    locked = CarePlan.objects.select_for_update(of=("self",)).select_related("person__residence_region", "provider").get(pk=plan.pk)
     if locked.status != CarePlanStatus.DRAFT:
         raise UserError("已签署生效的方案不能修改，请使用“修改方案”生成新版本", field="status")
     if not (can_manage_plan_as_community(acting_user, locked) or can_manage_plan_as_provider(acting_user, locked)):
@@ -273,7 +273,7 @@ def sign_care_plan(plan: CarePlan, *, role: str, signer_name: str, image: str, a
     if not image.startswith("data:image/png;base64,") or not 200 <= len(image) <= MAX_SIGNATURE_CHARS:
         raise UserError("签名图像无效，请在签名框内重新签名", field="image")
     with transaction.atomic():
-        locked = CarePlan.objects.select_for_update().select_related("person__residence_region", "provider").get(
+        locked = CarePlan.objects.select_for_update(of=("self",)).select_related("person__residence_region", "provider").get(
             pk=plan.pk)
         if locked.status != CarePlanStatus.DRAFT:
             raise UserError("该方案已签署生效或已终止，不能再签名", field="status")
@@ -323,7 +323,7 @@ def cancel_plan_orders(plan: CarePlan, *, after: dt.datetime, reason: str, actin
 def revise_care_plan(plan: CarePlan, *, acting_user: Any, request: Any = None) -> CarePlan:
     """"修改方案": a new draft version copying the signed plan's items; the signed one stays as it is."""
     with transaction.atomic():
-        locked = CarePlan.objects.select_for_update().select_related("person__residence_region", "provider").get(
+        locked = CarePlan.objects.select_for_update(of=("self",)).select_related("person__residence_region", "provider").get(
             pk=plan.pk)
         if not (can_manage_plan_as_community(acting_user, locked) or can_manage_plan_as_provider(acting_user, locked)):
             raise PermissionDenied("您没有修改该照护方案的权限")
@@ -359,7 +359,7 @@ def end_care_plan(plan: CarePlan, *, reason: str, acting_user: Any, ends_on: dt.
         raise UserError("请填写终止原因", field="reason")
     ends_on = ends_on or timezone.localdate()
     with transaction.atomic():
-        locked = CarePlan.objects.select_for_update().select_related("person__residence_region", "provider").get(
+        locked = CarePlan.objects.select_for_update(of=("self",)).select_related("person__residence_region", "provider").get(
             pk=plan.pk)
         if not (can_manage_plan_as_community(acting_user, locked) or can_manage_plan_as_provider(acting_user, locked)):
             raise PermissionDenied("您没有终止该照护方案的权限")

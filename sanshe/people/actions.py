@@ -194,7 +194,7 @@ def update_person(
     request: HttpRequest | None = None,
 ) -> Person:
     """Change a file; a stale form (someone saved in between) is refused rather than overwriting."""
-    locked = Person.objects.select_for_update().select_related("residence_region").get(pk=person.pk)
+    locked = Person.objects.select_for_update(of=("self",)).select_related("residence_region").get(pk=person.pk)
     if expected_version is not None and locked.version != expected_version:
         raise UserError("该档案已被他人修改，请刷新页面后重新编辑", field="version")
     merged = {field: getattr(locked, field) for field in PERSON_FIELDS}

@@ -84,7 +84,7 @@ def update_item(item: ServiceItem, *, values: Mapping[str, Any], acting_user: An
                 request: HttpRequest | None = None) -> ServiceItem:
     """Change an item's name, category, unit, duration, qualification, checklist or description."""
     require_manage_catalog(acting_user, item.district)
-    locked = ServiceItem.objects.select_for_update().select_related("district").get(pk=item.pk)
+    locked = ServiceItem.objects.select_for_update(of=("self",)).select_related("district").get(pk=item.pk)
     data = _checked_item(values)
     before = item_values(locked)
     for name, value in data.items():
@@ -210,7 +210,7 @@ def update_price_list(price_list: PriceList, *, prices: Mapping[Any, Mapping[str
                       request: HttpRequest | None = None, today: dt.date | None = None) -> PriceList:
     """Change a future list's prices (all three blank removes the item from the list)."""
     require_manage_catalog(acting_user, price_list.district)
-    locked = PriceList.objects.select_for_update().select_related("district").get(pk=price_list.pk)
+    locked = PriceList.objects.select_for_update(of=("self",)).select_related("district").get(pk=price_list.pk)
     today = today or timezone.localdate()
     if not is_editable(locked, today):
         raise UserError(f"“{locked.name}”已于 {locked.effective_from} 生效，不能再修改；如需调整价格，"

@@ -239,7 +239,7 @@ def update_contract(contract: Contract, *, values: Mapping[str, Any], acting_use
                     request: HttpRequest | None = None) -> Contract:
     """Change a draft contract; a contract in force is only terminated, never rewritten."""
     require_manage_catalog(acting_user, contract.district)
-    locked = Contract.objects.select_for_update().select_related("district").get(pk=contract.pk)
+    locked = Contract.objects.select_for_update(of=("self",)).select_related("district").get(pk=contract.pk)
     if locked.status != ContractStatus.DRAFT:
         raise UserError(f"合同已{locked.get_status_display()}，不能修改；只有草稿可以修改", field="status")
     checked = _checked_contract(locked.district, values, own=locked)
@@ -262,7 +262,7 @@ def set_contract_status(contract: Contract, status: str, *, reason: str = "", ac
     """Put a draft in force (it needs items and an area, and must not have ended) or terminate a
     contract in force with a reason."""
     require_manage_catalog(acting_user, contract.district)
-    locked = Contract.objects.select_for_update().select_related("district", "provider").get(pk=contract.pk)
+    locked = Contract.objects.select_for_update(of=("self",)).select_related("district", "provider").get(pk=contract.pk)
     today = today or timezone.localdate()
     reason = (reason or "").strip()
     if status not in ContractStatus.values:
@@ -329,7 +329,7 @@ def save_facility(provider: Organization, *, values: Mapping[str, Any], facility
         _audit(acting_user, request, f"新建服务设施：{facility.name}",
                {"change": "create_facility", "facility": facility.pk, "values": facility_values(facility)})
         return facility
-    locked = Facility.objects.select_for_update().select_related("region").get(pk=facility.pk)
+    locked = Facility.objects.select_for_update(of=("self",)).select_related("region").get(pk=facility.pk)
     before = facility_values(locked)
     for name, value in data.items():
         setattr(locked, name, value)

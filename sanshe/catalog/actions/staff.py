@@ -144,7 +144,7 @@ def save_caregiver(provider: Organization, *, values: Mapping[str, Any], caregiv
         _audit(acting_user, request, f"新建护理员：{caregiver.name}（{provider.name}）",
                {"change": "create_caregiver", "caregiver": caregiver.pk, "values": caregiver_values(caregiver)})
         return caregiver
-    locked = Caregiver.objects.select_for_update().select_related("user").get(pk=caregiver.pk)
+    locked = Caregiver.objects.select_for_update(of=("self",)).select_related("user").get(pk=caregiver.pk)
     before = caregiver_values(locked)
     for name, value in data.items():
         setattr(locked, name, value)
