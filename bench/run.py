@@ -80,7 +80,7 @@ def build_district(args: argparse.Namespace) -> None:
     # 11 % of a million people (93 % of them active) gives the ~100,000 stored assessments the
     # rescoring bench needs.
     call_command("generate_demo", people=args.people, seed=args.seed, force=True, assessed=args.assessed,
-                 no_policies=True)
+                 no_policies=True, no_services=True)
     print(f"  generated {args.people:,} people in {time.perf_counter() - started:.1f} s")
 
 
