@@ -45,3 +45,8 @@ def record_event(
         ip_address=client_ip(request),
         detail=detail or {},
     )
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields an edit changed, for an audit record's detail."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from sanshe.accounts.models import Region, RegionLevel
-from sanshe.core.audit import record_event
+from sanshe.core.audit import changed_fields, record_event
 from sanshe.core.errors import UserError
 from sanshe.core.models import AuditAction
 from sanshe.eligibility.access import can_manage
@@ -363,7 +363,7 @@ def update_policy(policy: Policy, *, values: PolicyValues, acting_user: Any,
     for name, value in data.items():
         setattr(locked, name, value)
     after = _snapshot(locked)
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changed = changed_fields(before, after)
     if changed:
         locked.save(update_fields=list(data))
         record_event(acting_user, AuditAction.MANAGE_POLICY, request=request, subject=f"修改政策：{locked.name}",

@@ -19,7 +19,7 @@ from sanshe.catalog.access import require_manage_catalog
 from sanshe.catalog.checks import Checker
 from sanshe.catalog.models import Price, PriceList, Qualification, ServiceCategory, ServiceItem, Unit
 from sanshe.catalog.queries import price_on
-from sanshe.core.audit import record_event
+from sanshe.core.audit import changed_fields, record_event
 from sanshe.core.errors import UserError, ValidationFailed
 from sanshe.core.models import AuditAction
 
@@ -90,7 +90,7 @@ def update_item(item: ServiceItem, *, values: Mapping[str, Any], acting_user: An
     for name, value in data.items():
         setattr(locked, name, value)
     after = item_values(locked)
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changed = changed_fields(before, after)
     if changed:
         locked.save(update_fields=list(data))
         record_event(acting_user, AuditAction.MANAGE_CATALOG, request=request, subject=f"修改服务项目：{locked.name}",

@@ -24,6 +24,7 @@ from sanshe.catalog.access import (
     district_code_of,
     require_manage_catalog,
 )
+from sanshe.catalog.actions import audit_catalog
 from sanshe.catalog.checks import Checker
 from sanshe.catalog.models import (
     Contract,
@@ -35,17 +36,13 @@ from sanshe.catalog.models import (
     ProviderLicence,
     ServiceItem,
 )
-from sanshe.core.audit import record_event
+from sanshe.core.audit import changed_fields
 from sanshe.core.errors import UserError, ValidationFailed
-from sanshe.core.models import AuditAction
 from sanshe.eligibility.models import Fund
 
 # Status changes of a contract: draft → active → terminated (with a reason); nothing goes back.
 CONTRACT_TRANSITIONS = {(ContractStatus.DRAFT, ContractStatus.ACTIVE), (ContractStatus.ACTIVE, ContractStatus.TERMINATED)}
 
-
-def _audit(acting_user: Any, request: HttpRequest | None, subject: str, detail: dict[str, Any]) -> None:
-    record_event(acting_user, AuditAction.MANAGE_CATALOG, request=request, subject=subject, detail=detail)
 
 
 def district_of(provider: Organization) -> Region:
@@ -84,7 +81,7 @@ def save_licence(provider: Organization, *, values: Mapping[str, Any], licence: 
             setattr(licence, name, value)
         licence.save(update_fields=list(data))
         change = "update_licence"
-    _audit(acting_user, request, f"{'登记' if change == 'create_licence' else '修改'}证照：{provider.name}",
+    audit_catalog(acting_user, request, f"{'登记' if change == 'create_licence' else '修改'}证照：{provider.name}",
            {"change": change, "provider": provider.pk, "licence": licence.pk,
             "values": {k: str(v) if v is not None else None for k, v in data.items()}})
     return licence
@@ -95,7 +92,7 @@ def delete_licence(licence: ProviderLicence, *, acting_user: Any, request: HttpR
     """Remove a licence entered by mistake or replaced."""
     if not can_manage_provider(acting_user, licence.provider):
         raise PermissionDenied(NOT_MANAGER)
-    _audit(acting_user, request, f"删除证照：{licence.provider.name}",
+    audit_catalog(acting_user, request, f"删除证照：{licence.provider.name}",
            {"change": "delete_licence", "provider": licence.provider_id, "kind": licence.kind,
             "number": licence.number, "expires_on": str(licence.expires_on) if licence.expires_on else None})
     licence.delete()
@@ -229,7 +226,7 @@ def create_contract(district: Region, *, values: Mapping[str, Any], acting_user:
     except IntegrityError:
         raise ValidationFailed({"number": [f"本区已有编号为“{checked['fields']['number']}”的合同"]}) from None
     _write_lines(contract, checked["area"], checked["items"])
-    _audit(acting_user, request, f"新建合同：{contract.title}（{contract.number}）",
+    audit_catalog(acting_user, request, f"新建合同：{contract.title}（{contract.number}）",
            {"change": "create_contract", "contract": contract.pk, "values": contract_snapshot(contract)})
     return contract
 
@@ -249,9 +246,9 @@ def update_contract(contract: Contract, *, values: Mapping[str, Any], acting_use
     locked.save(update_fields=list(checked["fields"]))
     _write_lines(locked, checked["area"], checked["items"])
     after = contract_snapshot(locked)
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changed = changed_fields(before, after)
     if changed:
-        _audit(acting_user, request, f"修改合同：{locked.title}（{locked.number}）",
+        audit_catalog(acting_user, request, f"修改合同：{locked.title}（{locked.number}）",
                {"change": "update_contract", "contract": locked.pk, "changed": changed})
     return locked
 
@@ -287,7 +284,7 @@ def set_contract_status(contract: Contract, status: str, *, reason: str = "", ac
     before = locked.status
     locked.status = status
     locked.save(update_fields=["status", "terminated_reason"])
-    _audit(acting_user, request, f"{'合同生效' if status == ContractStatus.ACTIVE else '终止合同'}：{locked.title}",
+    audit_catalog(acting_user, request, f"{'合同生效' if status == ContractStatus.ACTIVE else '终止合同'}：{locked.title}",
            {"change": "set_contract_status", "contract": locked.pk, "from": before, "to": status, "reason": reason})
     return locked
 
@@ -326,7 +323,7 @@ def save_facility(provider: Organization, *, values: Mapping[str, Any], facility
     data = _checked_facility(provider, values)
     if facility is None:
         facility = Facility.objects.create(provider=provider, **data)
-        _audit(acting_user, request, f"新建服务设施：{facility.name}",
+        audit_catalog(acting_user, request, f"新建服务设施：{facility.name}",
                {"change": "create_facility", "facility": facility.pk, "values": facility_values(facility)})
         return facility
     locked = Facility.objects.select_for_update(of=("self",)).select_related("region").get(pk=facility.pk)
@@ -335,9 +332,9 @@ def save_facility(provider: Organization, *, values: Mapping[str, Any], facility
         setattr(locked, name, value)
     locked.save(update_fields=list(data))
     after = facility_values(locked)
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changed = changed_fields(before, after)
     if changed:
-        _audit(acting_user, request, f"修改服务设施：{locked.name}",
+        audit_catalog(acting_user, request, f"修改服务设施：{locked.name}",
                {"change": "update_facility", "facility": locked.pk, "changed": changed})
     return locked
 
@@ -353,6 +350,6 @@ def set_facility_active(facility: Facility, active: bool, *, acting_user: Any,
         raise UserError(f"“{locked.name}”已{'在用' if active else '停用'}", field="is_active")
     locked.is_active = active
     locked.save(update_fields=["is_active"])
-    _audit(acting_user, request, f"{'启用' if active else '停用'}服务设施：{locked.name}",
+    audit_catalog(acting_user, request, f"{'启用' if active else '停用'}服务设施：{locked.name}",
            {"change": "set_facility_active", "facility": locked.pk, "active": active})
     return locked

@@ -14,7 +14,7 @@ from sanshe.accounts.models import Region, RegionLevel
 from sanshe.catalog.access import require_manage_catalog
 from sanshe.catalog.checks import Checker
 from sanshe.catalog.models import ServiceSettings
-from sanshe.core.audit import record_event
+from sanshe.core.audit import changed_fields, record_event
 from sanshe.core.models import AuditAction
 
 D = Decimal
@@ -63,7 +63,7 @@ def update_service_settings(district: Region, *, values: Mapping[str, Any], acti
     for name, value in data.items():
         setattr(locked, name, value)
     after = {k: str(v) for k, v in settings_values(locked).items()}
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changed = changed_fields(before, after)
     if changed:
         locked.save(update_fields=list(data))
         record_event(acting_user, AuditAction.MANAGE_CATALOG, request=request, subject=f"修改服务参数：{district.name}",

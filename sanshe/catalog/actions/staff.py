@@ -13,18 +13,15 @@ from django.http import HttpRequest
 
 from sanshe.accounts.models import Membership, Organization, Role, User
 from sanshe.catalog.access import NOT_STAFF_MANAGER, can_manage_staff
+from sanshe.catalog.actions import audit_catalog
 from sanshe.catalog.checks import Checker
 from sanshe.catalog.models import Caregiver, CaregiverQualification, Facility, Qualification, TravelMode
-from sanshe.core.audit import record_event
+from sanshe.core.audit import changed_fields
 from sanshe.core.errors import UserError
-from sanshe.core.models import AuditAction
 from sanshe.lib.phone import PhoneError, normalize_phone
 
 WEEKDAYS = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 6: "周六", 7: "周日"}
 
-
-def _audit(acting_user: Any, request: HttpRequest | None, subject: str, detail: dict[str, Any]) -> None:
-    record_event(acting_user, AuditAction.MANAGE_CATALOG, request=request, subject=subject, detail=detail)
 
 
 def _require_staff(acting_user: Any, provider: Organization) -> None:
@@ -141,7 +138,7 @@ def save_caregiver(provider: Organization, *, values: Mapping[str, Any], caregiv
     data = _checked_caregiver(provider, values, caregiver)
     if caregiver is None:
         caregiver = Caregiver.objects.create(provider=provider, **data)
-        _audit(acting_user, request, f"新建护理员：{caregiver.name}（{provider.name}）",
+        audit_catalog(acting_user, request, f"新建护理员：{caregiver.name}（{provider.name}）",
                {"change": "create_caregiver", "caregiver": caregiver.pk, "values": caregiver_values(caregiver)})
         return caregiver
     locked = Caregiver.objects.select_for_update(of=("self",)).select_related("user").get(pk=caregiver.pk)
@@ -150,9 +147,9 @@ def save_caregiver(provider: Organization, *, values: Mapping[str, Any], caregiv
         setattr(locked, name, value)
     locked.save(update_fields=list(data))
     after = caregiver_values(locked)
-    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changed = changed_fields(before, after)
     if changed:
-        _audit(acting_user, request, f"修改护理员：{locked.name}（{provider.name}）",
+        audit_catalog(acting_user, request, f"修改护理员：{locked.name}（{provider.name}）",
                {"change": "update_caregiver", "caregiver": locked.pk, "changed": changed})
     return locked
 
@@ -167,7 +164,7 @@ def set_caregiver_active(caregiver: Caregiver, active: bool, *, acting_user: Any
         raise UserError(f"{locked.name}已{'在职' if active else '离职'}", field="is_active")
     locked.is_active = active
     locked.save(update_fields=["is_active"])
-    _audit(acting_user, request, f"{'复职' if active else '离职'}：护理员{locked.name}",
+    audit_catalog(acting_user, request, f"{'复职' if active else '离职'}：护理员{locked.name}",
            {"change": "set_caregiver_active", "caregiver": locked.pk, "active": active})
     return locked
 
@@ -200,7 +197,7 @@ def save_qualification(caregiver: Caregiver, *, values: Mapping[str, Any],
             setattr(qualification, name, value)
         qualification.save(update_fields=list(data))
         change = "update_qualification"
-    _audit(acting_user, request, f"{'登记' if change == 'create_qualification' else '修改'}资质：护理员{caregiver.name}"
+    audit_catalog(acting_user, request, f"{'登记' if change == 'create_qualification' else '修改'}资质：护理员{caregiver.name}"
            f"“{Qualification(kind).label}”",
            {"change": change, "caregiver": caregiver.pk, "qualification": kind,
             "values": {k: str(v) if v is not None else None for k, v in data.items()}})
@@ -213,7 +210,7 @@ def delete_qualification(qualification: CaregiverQualification, *, acting_user: 
     """Remove a qualification entered by mistake or revoked."""
     caregiver = qualification.caregiver
     _require_staff(acting_user, caregiver.provider)
-    _audit(acting_user, request, f"删除资质：护理员{caregiver.name}“{qualification.get_qualification_display()}”",
+    audit_catalog(acting_user, request, f"删除资质：护理员{caregiver.name}“{qualification.get_qualification_display()}”",
            {"change": "delete_qualification", "caregiver": caregiver.pk, "qualification": qualification.qualification,
             "certificate_no": qualification.certificate_no})
     qualification.delete()
