@@ -40,7 +40,6 @@ from sanshe.catalog.models import (
     ServiceCategory,
     ServiceItem,
     ServiceSettings,
-    Tier,
     TravelMode,
     Unit,
 )
@@ -58,6 +57,7 @@ from sanshe.orders.models import (
     HomeCareBedStatus,
     SignerRole,
 )
+from sanshe.orders.plans import funding_of
 from sanshe.people.codes import PersonStatus
 from sanshe.people.models import Person
 
@@ -88,13 +88,21 @@ ITEMS: tuple[tuple[str, str, str, str, int, str, str, tuple[str, ...]], ...] = (
     ("CX01", "喘息服务（短期照护）", ServiceCategory.RESPITE, Unit.HOUR, 240, Q.CAREGIVER_CERTIFICATE,
      "160.00", ("交接照护要点", "全程照护", "交回家属")),
 )
-# What a plan holds by capability level (GB/T 42195 final level 0–4): (item code, visits a week, tier).
-PLAN_BY_LEVEL: dict[int, tuple[tuple[str, int, str], ...]] = {
-    1: (("ZJ01", 1, Tier.LOW_COST), ("ZC01", 3, Tier.LOW_COST)),
-    2: (("ZJ01", 1, Tier.FREE), ("ZC01", 5, Tier.FREE), ("JS01", 1, Tier.FREE)),
-    3: (("ZY01", 1, Tier.FREE), ("SH01", 3, Tier.FREE), ("ZC01", 5, Tier.FREE), ("ZJ01", 1, Tier.FREE)),
-    4: (("SH01", 7, Tier.FREE), ("ZY01", 2, Tier.FREE), ("YL01", 1, Tier.FREE), ("ZC01", 7, Tier.FREE)),
+# What a plan holds by capability level (GB/T 42195 final level 0–4): (item code, visits a week).
+# The tier is the person's own (their service-tier entitlement, else paid).
+PLAN_BY_LEVEL: dict[int, tuple[tuple[str, int], ...]] = {
+    1: (("ZJ01", 1), ("ZC01", 3)),
+    2: (("ZJ01", 1), ("ZC01", 5), ("JS01", 1)),
+    3: (("ZY01", 1), ("SH01", 3), ("ZC01", 5), ("ZJ01", 1)),
+    4: (("SH01", 7), ("ZY01", 2), ("YL01", 1), ("ZC01", 7)),
 }
+# When each kind of visit may start: morning care early, meals around noon, the rest spread out.
+STARTS = {
+    "SH01": ((7, 30), (8, 0), (8, 30), (9, 0)),
+    "ZC01": ((10, 30), (11, 0), (11, 30), (12, 0)),
+    "YL01": ((14, 0), (14, 30), (15, 0), (15, 30)),
+}
+OTHER_STARTS = ((9, 0), (9, 30), (10, 0), (14, 0), (14, 30), (15, 0), (15, 30), (16, 0))
 WEEKDAY_PATTERNS = {1: [2], 2: [2, 5], 3: [1, 3, 5], 5: [1, 2, 3, 4, 5], 7: [1, 2, 3, 4, 5, 6, 7]}
 CAREGIVER_NAMES = (
     "吴桂芳", "张秀英", "李美华", "王春燕", "刘红梅", "陈玉兰", "杨丽娟", "黄小燕", "赵淑珍", "周建国",
@@ -291,22 +299,25 @@ def create_plans(rng: random.Random, items: dict[str, ServiceItem], caregivers: 
     for person in chosen:
         assessment = levels[person.pk]
         level = min(4, max(1, assessment.final_level or 1))
+        funding = funding_of(person, today)
         plan = CarePlan.objects.create(
             person=person, provider=provider, status=CarePlanStatus.ACTIVE, assessment=assessment,
+            entitlements=funding.rows,
             needs="；".join(n.get("category", "") for n in assessment.needs if isinstance(n, dict)) or "生活照料、助餐",
             goals="保持居家生活，按时用餐，居室整洁安全", starts_on=started, created_by=worker,
             activated_at=_aware(started, dt.time(16, 0)),
         )
         home = (float(person.latitude or 0), float(person.longitude or 0))
-        for code, per_week, tier in PLAN_BY_LEVEL[level]:
+        for code, per_week in PLAN_BY_LEVEL[level]:
             item = items[code]
             fit = [c for c in staff if not item.required_qualification or any(
                 q.qualification == item.required_qualification and q.valid_on(today) for q in c.qualifications.all())]
             fit.sort(key=lambda c: (float(c.home_latitude) - home[0]) ** 2 + (float(c.home_longitude) - home[1]) ** 2)
-            start_hour = {"ZC01": 11, "SH01": 8, "YL01": 14}.get(code, rng.choice((9, 10, 14, 15)))
+            hour, minute = rng.choice(STARTS.get(code, OTHER_STARTS))
+            start = dt.datetime.combine(today, dt.time(hour, minute))
             CarePlanItem.objects.create(
-                plan=plan, item=item, tier=tier, weekdays=WEEKDAY_PATTERNS[per_week],
-                window_start=dt.time(start_hour, 0), window_end=dt.time(start_hour, 45),
+                plan=plan, item=item, tier=funding.tier, weekdays=WEEKDAY_PATTERNS[per_week],
+                window_start=start.time(), window_end=(start + dt.timedelta(minutes=45)).time(),
                 minutes=item.standard_minutes, preferred_caregiver=fit[rng.randrange(min(3, len(fit)))] if fit else None,
             )
         for role, name, by in ((SignerRole.COMMUNITY, worker.display_name, worker),
