@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from sanshe.catalog.access import caregiver_of, provider_ids_of
 from sanshe.core.audit import record_event
@@ -95,11 +95,11 @@ def _plan_out(plan: RoutePlan) -> dict[str, Any]:
 
 
 @router.post("/routes/plans", response={201: PlanOut}, summary="规划服务机构某日的路线（生成待发布方案）")
-def create_plan(request: HttpRequest, payload: PlanIn) -> tuple[int, dict[str, Any]]:
+def create_plan(request: HttpRequest, payload: PlanIn) -> Status:
     provider = access_provider(request.user, payload.provider_id)
     matrix = parse_matrix(payload.matrix.model_dump()) if payload.matrix is not None else None
     plan = plan_routes(provider, payload.date, acting_user=request.user, seconds=payload.seconds, matrix=matrix)
-    return 201, _plan_out(plan)
+    return Status(201, _plan_out(plan))
 
 
 @router.get("/routes/plans", response=list[PlanOut], summary="本机构的路线计划（新的在前）")
