@@ -335,6 +335,8 @@ def create_beds(rng: random.Random, plans: list[CarePlan], today: dt.date, worke
     candidates = [p for p in plans if p.assessment and (p.assessment.final_level or 0) >= 3
                   and p.person.living_arrangement != "alone"]
     for plan in candidates[:8]:
+        # The bed's service package: personal care every day, to meet the daily hour (seed 001).
+        plan.items.filter(item__code="SH01").update(weekdays=[1, 2, 3, 4, 5, 6, 7])
         opened = plan.starts_on + dt.timedelta(days=5)
         bed = HomeCareBed.objects.create(
             person=plan.person, provider=plan.provider, assessment=plan.assessment, care_plan=plan,
