@@ -65,7 +65,7 @@ def order_page(request: AuthedRequest, order_id: int) -> HttpResponse:
         choices = choices.filter(provider_id=order.provider_id)
     return render(request, "dispatch/order.html", {
         "order": order, "result": result, "offers": offers, "choices": choices.order_by("name")[:300],
-        "assignment": order.assignment or {}, "events": list(order.events.order_by("at", "id")),
+        "assignment": order.assignment or {}, "events": list(order.events.select_related("caregiver").order_by("at", "id")),
         "can_auto": order.status == S.REQUESTED, "can_override": order.status in (S.REQUESTED, S.ASSIGNED, S.ACCEPTED),
     })
 

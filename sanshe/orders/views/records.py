@@ -65,7 +65,7 @@ def record_detail(request: AuthedRequest, record_id: int) -> HttpResponse:
     order = record.order
     return render(request, "delivery/record.html", {
         "record": record, "order": order, "flags": flag_labels(record.flags), "photos": list(record.photos.all()),
-        "events": list(OrderEvent.objects.filter(order=order).order_by("at", "id")),
+        "events": list(OrderEvent.objects.filter(order=order).select_related("caregiver").order_by("at", "id")),
         "codes": list(record.codes.order_by("-created_at")), "complaints": list(order.complaints.all()),
         "may_review": record.review_status == ReviewStatus.PENDING and record.check_out_at is not None
         and can_review(request.user, record),
