@@ -134,3 +134,22 @@ def test_equal_history_goes_to_the_lighter_day_then_the_shorter_trip() -> None:
                      TRAVEL, DAY)
     assert [c.caregiver_id for c in ranked] == [2, 3, 1]
     assert ranked[0].lines[0] == "排名第一：路程最短（约 9 分钟）"
+
+
+@pytest.mark.parametrize(("bookings", "start", "shift", "fits"), [
+    ([], (11, 30), (8, 17), True),                                # a 60-minute visit at 11:30 leaves 12:30–13:30
+    ([(12, 30, 60)], (11, 0), (8, 17), False),                    # 11:00–12:00 and 12:30–13:30: no hour free
+    ([(12, 0, 60)], (10, 0), (8, 17), True),                      # the break fits 11:00–12:00
+    ([(11, 0, 60), (12, 10, 60)], (13, 10), (8, 17), False),      # 13:10 onwards taken too: no break can start
+    ([(11, 0, 120)], (13, 0), (8, 17), False),                    # 11:00–14:00 busy, the break would start at 14:00
+    ([(10, 0, 60)], (11, 0), (8, 12), True),                      # a morning shift has no lunch break
+])
+def test_a_visit_is_refused_when_it_leaves_no_lunch_break_in_the_midday_window(
+        bookings: list[tuple[int, int, int]], start: tuple[int, int], shift: tuple[int, int], fits: bool) -> None:
+    booked = [Booking(start=at(h, m), minutes=length, latitude=LAT, longitude=LON) for h, m, length in bookings]
+    who = facts(1, km=0.0, bookings=booked, break_minutes=60, shift_start=dt.time(shift[0]),
+                shift_end=dt.time(shift[1]))
+    when, why = earliest_start(visit(window_start=at(*start), window_end=at(*start)), who, TRAVEL, DAY)
+    assert (when is not None) == fits
+    if not fits:
+        assert "午休" in why or "冲突" in why or "班次" in why

@@ -28,7 +28,7 @@ from sanshe.orders.models import OrderEvent, OrderStatus, ServiceOrder
 S = OrderStatus
 # The caregiver columns matching reads (values, not model instances: there may be hundreds).
 COLUMNS = ("pk", "name", "provider_id", "provider__name", "home_latitude", "home_longitude", "travel_mode",
-           "work_days", "shift_start", "shift_end")
+           "work_days", "shift_start", "shift_end", "break_minutes")
 # What occupies a caregiver's time (and counts as their workload) on a day.
 BUSY_STATUSES = (S.ASSIGNED, S.ACCEPTED, S.ON_THE_WAY, S.IN_SERVICE)
 SERVED_STATUSES = (S.DONE, S.CONFIRMED, S.DISPUTED)
@@ -149,7 +149,7 @@ def explain_caregiver(order: ServiceOrder, caregiver: Caregiver) -> Candidate | 
     day, midnight = local_day(order)
     row = (caregiver.pk, caregiver.name, caregiver.provider_id, caregiver.provider.name, caregiver.home_latitude,
            caregiver.home_longitude, caregiver.travel_mode, caregiver.work_days, caregiver.shift_start,
-           caregiver.shift_end)
+           caregiver.shift_end, caregiver.break_minutes)
     facts = load_facts(order, [row], day=day, midnight=midnight, origin=(float(order.latitude),
                        float(order.longitude)), travel=travel, circle=circle, near_visit={caregiver.pk})
     return evaluate(visit_of(order, circle), facts[0], travel, midnight)
@@ -180,7 +180,7 @@ def load_facts(order: ServiceOrder, rows: list[tuple[Any, ...]], *, day: dt.date
     declined = declined_by(order)
     label = Qualification(needed).label if needed else ""
     out = []
-    for cid, name, provider_id, provider_name, home_lat, home_lon, mode, work_days, shift_start, shift_end in rows:
+    for cid, name, provider_id, provider_name, home_lat, home_lon, mode, work_days, shift_start, shift_end, pause in rows:
         problem = ""
         if needed:
             if cid not in held:
@@ -190,7 +190,7 @@ def load_facts(order: ServiceOrder, rows: list[tuple[Any, ...]], *, day: dt.date
         out.append(CaregiverFacts(
             caregiver_id=cid, name=name, provider_id=provider_id, provider_name=provider_name,
             home_latitude=float(home_lat), home_longitude=float(home_lon), travel_mode=mode,
-            work_days=list(work_days or []), shift_start=shift_start, shift_end=shift_end,
+            work_days=list(work_days or []), shift_start=shift_start, shift_end=shift_end, break_minutes=pause,
             qualification_problem=problem, bookings=bookings.get(cid, []), served_times=served.get(cid, 0),
             declined=cid in declined,
         ))
@@ -319,10 +319,10 @@ def second_prefix(found: list[Candidate]) -> tuple[int, int, int]:
 
 
 def _facts(r: tuple[Any, ...], bookings: list[Booking], served: int) -> CaregiverFacts:
-    cid, name, provider_id, provider_name, home_lat, home_lon, mode, work_days, shift_start, shift_end = r
+    cid, name, provider_id, provider_name, home_lat, home_lon, mode, work_days, shift_start, shift_end, pause = r
     return CaregiverFacts(
         caregiver_id=cid, name=name, provider_id=provider_id, provider_name=provider_name,
         home_latitude=float(home_lat), home_longitude=float(home_lon), travel_mode=mode,
-        work_days=list(work_days or []), shift_start=shift_start, shift_end=shift_end,
+        work_days=list(work_days or []), shift_start=shift_start, shift_end=shift_end, break_minutes=pause,
         bookings=bookings, served_times=served,
     )

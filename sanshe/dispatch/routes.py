@@ -30,6 +30,7 @@ import pyvrp
 from pyvrp.constants import MAX_VALUE
 from pyvrp.stop import MaxRuntime
 
+from sanshe.dispatch.rules import BREAK_EARLIEST, BREAK_LATEST
 from sanshe.lib.geo import distance_m
 
 # An edge the solver must never use (an unqualified caregiver's way into an order, or into another
@@ -39,8 +40,8 @@ PROHIBITIVE = MAX_VALUE
 # caregiver can fit them.
 ORDER_PRIZE = 7 * 24 * 3600
 # The lunch break starts between 11:00 and 13:00 unless a caregiver says otherwise.
-BREAK_EARLY = 11 * 3600
-BREAK_LATE = 13 * 3600
+BREAK_EARLY = BREAK_EARLIEST.hour * 3600 + BREAK_EARLIEST.minute * 60
+BREAK_LATE = BREAK_LATEST.hour * 3600 + BREAK_LATEST.minute * 60
 # A travel mode used for a supplied matrix: one matrix for every caregiver.
 SUPPLIED = "supplied"
 

@@ -73,6 +73,7 @@ class CaregiverFacts:
     work_days: list[int]
     shift_start: dt.time
     shift_end: dt.time
+    break_minutes: int = 0
     qualification_problem: str = ""  # "" when qualified (or none needed)
     bookings: list[Booking] = field(default_factory=list)
     served_times: int = 0  # for this person in the last 90 days
@@ -117,6 +118,25 @@ def _leg(b: Booking, visit: Visit, facts: CaregiverFacts, travel: Travel) -> flo
     return travel.minutes(distance_m(b.latitude, b.longitude, visit.latitude, visit.longitude), facts.travel_mode)
 
 
+# The lunch break starts between these times (the route planner uses the same window).
+BREAK_EARLIEST = dt.time(11, 0)
+BREAK_LATEST = dt.time(13, 0)
+
+
+def leaves_break(busy: list[tuple[dt.datetime, dt.datetime]], facts: CaregiverFacts, day_start: dt.datetime) -> bool:
+    """Whether the caregiver can still start their lunch break inside the midday window with these
+    visits on the day. A shift that does not span the window has no break (as in route planning)."""
+    need = dt.timedelta(minutes=facts.break_minutes)
+    earliest = day_start.replace(hour=BREAK_EARLIEST.hour, minute=BREAK_EARLIEST.minute)
+    latest = day_start.replace(hour=BREAK_LATEST.hour, minute=BREAK_LATEST.minute)
+    shift_from = day_start.replace(hour=facts.shift_start.hour, minute=facts.shift_start.minute)
+    shift_to = day_start.replace(hour=facts.shift_end.hour, minute=facts.shift_end.minute)
+    if not need or shift_from > earliest or latest + need > shift_to:
+        return True
+    starts = [earliest] + [end for _, end in busy if earliest <= end <= latest]
+    return any(all(end <= t or t + need <= begin for begin, end in busy) for t in starts)
+
+
 def earliest_start(visit: Visit, facts: CaregiverFacts, travel: Travel,
                    day_start: dt.datetime) -> tuple[dt.datetime | None, str]:
     """The earliest start inside the window that fits the shift and leaves room (with travel) around
@@ -137,6 +157,9 @@ def earliest_start(visit: Visit, facts: CaregiverFacts, travel: Travel,
         start = b.end + leg  # wait until after it
         if start > visit.window_end or start + length > shift_to:
             return None, f"与其 {_hm(b.start, day_start)}–{_hm(b.end, day_start)} 的工单时间冲突（含路程）"
+    busy = [(b.start, b.end) for b in facts.bookings] + [(start, start + length)]
+    if not leaves_break(busy, facts, day_start):
+        return None, (f"排入后无法在 {BREAK_EARLIEST:%H:%M}–{BREAK_LATEST:%H:%M} 之间留出 {facts.break_minutes} 分钟午休")
     return start, ""
 
 
