@@ -204,7 +204,9 @@ def test_the_watch_raises_a_shortfall_for_yesterday_once(world: ServiceWorld, cl
     assert alert.message.startswith("2026-11-29")
     assert "服务 35 分钟，低于每日 60 分钟" in alert.message
     assert alert.order is None
+    assert alert.day == TODAY - dt.timedelta(days=1)
     assert OutboundMessage.objects.filter(phone="13911112222").count() == 1
+    assert watch_beds(TODAY + dt.timedelta(days=1)) == 1  # the next day's shortfall is an alert of its own
 
 
 def test_a_day_that_met_the_minimum_raises_nothing(world: ServiceWorld, clock: Any) -> None:

@@ -393,6 +393,8 @@ class Alert(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     provider = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # The day an alert without an order is about (a home care bed's shortfall day).
+    day = models.DateField("日期", null=True, blank=True)
     message = models.CharField("内容", max_length=300)
     raised_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -404,7 +406,12 @@ class Alert(models.Model):
     class Meta:
         verbose_name = "服务预警"
         ordering = ["-raised_at"]
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="alert_once_per_order_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="alert_once_per_order_kind"),
+            # An alert without an order (a bed's shortfall) is raised once per person, kind and day.
+            models.UniqueConstraint(fields=["person", "kind", "day"], condition=models.Q(order=None),
+                                    name="alert_once_per_person_kind_day"),
+        ]
 
 
 class HomeCareBedStatus(models.TextChoices):

@@ -110,20 +110,18 @@ def watch_beds(today: dt.date | None = None) -> int:
         minutes = day_minutes(bed, day, day).get(day, 0)
         if minutes >= bed.daily_minimum_minutes:
             continue
-        prefix = f"{day:%Y-%m-%d}"
-        with transaction.atomic():
-            # The bed row is the claim: a second worker waits here, then finds the alert.
-            HomeCareBed.objects.select_for_update().filter(pk=bed.pk).first()
-            if Alert.objects.filter(kind=AlertKind.SHORTFALL, person_id=bed.person_id,
-                                    message__startswith=prefix).exists():
-                continue
-            message = (f"{prefix} {mask_name(bed.person.name)}的家庭养老床位服务 {minutes} 分钟，"
-                       f"低于每日 {bed.daily_minimum_minutes} 分钟")
-            Alert.objects.create(kind=AlertKind.SHORTFALL, order=None, person_id=bed.person_id,
-                                 provider_id=bed.provider_id, community_id=bed.person.residence_region_id,
-                                 message=message)
-            queue_message(bed.provider.contact_phone, f"【三社联动养老服务平台】服务预警：{message}")
-            raised += 1
+        message = (f"{day:%Y-%m-%d} {mask_name(bed.person.name)}的家庭养老床位服务 {minutes} 分钟，"
+                   f"低于每日 {bed.daily_minimum_minutes} 分钟")
+        try:
+            with transaction.atomic():
+                # One alert per person and day (a unique constraint): a second worker's insert fails here.
+                Alert.objects.create(kind=AlertKind.SHORTFALL, order=None, day=day, person_id=bed.person_id,
+                                     provider_id=bed.provider_id, community_id=bed.person.residence_region_id,
+                                     message=message)
+                queue_message(bed.provider.contact_phone, f"【三社联动养老服务平台】服务预警：{message}")
+        except IntegrityError:
+            continue
+        raised += 1
     return raised
 
 
